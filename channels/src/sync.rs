@@ -86,5 +86,18 @@ mod imp {
     }
 }
 
+/// Where the code relies on a SeqCst read-modify-write (or store) being
+/// ordered before a later SeqCst load of another location (the Dekker
+/// handshake between a lock-free push and a parking receiver), the C++
+/// memory model already guarantees it through the single total order of
+/// SeqCst operations, and x86 compiles it without a fence. Loom models
+/// SeqCst accesses as AcqRel only, so under loom this is a real SeqCst
+/// fence that restores the guarantee in the model; elsewhere it is nothing.
+#[inline(always)]
+pub(crate) fn loom_sc_fence() {
+    #[cfg(loom)]
+    loom::sync::atomic::fence(loom::sync::atomic::Ordering::SeqCst);
+}
+
 #[allow(unused_imports, reason = "not every item is used in every configuration")]
 pub(crate) use imp::*;

@@ -1,0 +1,1065 @@
+//! The channel core shared by every handle: the buffer (lock-free fast
+//! path), the queues of parked parties (slow path, under a short lock), and
+//! the close/disconnect protocol.
+//!
+//! # Fast path and the wake-up handshake
+//!
+//! A send into a ring with room, or a receive from a ring holding values,
+//! touches only the ring's atomics and one flag load: `recv_waiting` after a
+//! push, `send_waiting` after a pop. A party that must wait stores the flag
+//! (SeqCst) under the lock, then looks at the ring again before it parks.
+//! The ring's head/tail updates and the flag accesses are SeqCst, so of a
+//! pusher and a registering receiver at least one sees the other: the
+//! pusher sees the flag and wakes someone, or the receiver's second look
+//! finds the value. Loom models SeqCst accesses as AcqRel only, so
+//! [`crate::sync::loom_sc_fence`] adds the fence the model needs there.
+//!
+//! # What lives in the queues
+//!
+//! * `sendq`: senders that could not complete. A plain `send`,
+//!   `send_blocking` and a select's send on an unbuffered channel park
+//!   *with their value* ([`SendEntry::Value`]); the value is part of the
+//!   channel's contents from then on (it is delivered after close, as
+//!   core.async does) and a receiver completes the sender by claiming its
+//!   context and taking the value. `put` callbacks ([`SendEntry::Put`]) the
+//!   same. A select's send on a buffered channel only asks to be woken when
+//!   there is room ([`SendEntry::Wake`]).
+//! * `recvq`: receivers. Futures, blocked threads on buffered channels and
+//!   async selects are woken, never handed values ([`RecvEntry::Wake`]), so a
+//!   dropped `recv` future takes nothing. On an unbuffered channel, blocked
+//!   threads and blocking selects are handed the value by the sender
+//!   ([`RecvEntry::Handoff`]); `take` callbacks always are
+//!   ([`RecvEntry::Take`]).
+//!
+//! The contents of a channel, in order, are: the ring's values, then the
+//! values of `sendq`. After `close`, the ring takes no more values, and
+//! receivers drain the ring and then `sendq`.
+//!
+//! Wakers, callbacks and value drops run after the lock is released
+//! ([`Deferred`]).
+
+use std::collections::VecDeque;
+use std::fmt;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+use crossbeam_utils::CachePadded;
+
+use crate::buffer::promise::SetError;
+use crate::buffer::ring::PushError;
+use crate::buffer::Buffer;
+use crate::error::{SendError, TrySendError};
+use crate::sync::{loom_sc_fence, Arc, AtomicBool, AtomicUsize, Mutex, MutexGuard, Ordering};
+use crate::waiter::{Context, Waiter};
+use crate::MAX_PENDING;
+
+/// A `put!` callback.
+pub(crate) type PutCallback<T> = Box<dyn FnOnce(Result<(), SendError<T>>) + Send>;
+/// A `take!` callback.
+pub(crate) type TakeCallback<T> = Box<dyn FnOnce(Option<T>) + Send>;
+/// The value slot of a hand-off registration.
+pub(crate) type HandoffSlot<T> = Arc<Mutex<Option<T>>>;
+
+/// A parked sender.
+pub(crate) enum SendEntry<T> {
+    /// Waits with its value; completed by a receiver that claims it.
+    Value { waiter: Waiter, value: T },
+    /// A `put` callback with its value.
+    Put { value: T, callback: PutCallback<T> },
+    /// A select's send on a buffered channel: woken when there may be room.
+    Wake(Waiter),
+}
+
+/// A parked receiver.
+pub(crate) enum RecvEntry<T> {
+    /// Woken when a value may be there; takes it itself.
+    Wake(Waiter),
+    /// Unbuffered channels: a blocked thread or blocking select, handed the
+    /// value by the sender that claims it.
+    Handoff { waiter: Waiter, slot: HandoffSlot<T> },
+    /// A `take` callback, handed the value.
+    Take(TakeCallback<T>),
+}
+
+/// The parked parties of one channel.
+pub(crate) struct Waiters<T> {
+    sendq: VecDeque<SendEntry<T>>,
+    recvq: VecDeque<RecvEntry<T>>,
+    /// `Put` entries in `sendq`.
+    puts: usize,
+    /// `Take` entries in `recvq`.
+    takes: usize,
+}
+
+/// How a sender that cannot complete at once waits.
+pub(crate) enum SendReg<T> {
+    /// It does not: `try_send`.
+    None,
+    /// Parks with its value.
+    Value(Waiter),
+    /// A `put` callback.
+    Put(PutCallback<T>),
+}
+
+/// What became of a send.
+pub(crate) enum SendStart<T> {
+    /// Sent (or discarded by the buffer's policy).
+    Sent,
+    /// No room and no registration asked for; the value comes back.
+    Full(T),
+    /// Closed or disconnected; the value comes back.
+    Closed(T),
+    /// The value is parked in the channel (or with the `put` callback).
+    Parked,
+    /// `put` refused: too many pending puts.
+    TooManyPending(T, PutCallback<T>),
+}
+
+/// How a receiver that cannot complete at once waits.
+pub(crate) enum RecvReg<T> {
+    /// It does not: `try_recv`.
+    None,
+    /// Woken when a value may be there.
+    Wake(Waiter),
+    /// Handed the value on unbuffered channels, woken on the others.
+    Handoff(Waiter, HandoffSlot<T>),
+    /// A `take` callback.
+    Take(TakeCallback<T>),
+}
+
+/// What became of a receive.
+pub(crate) enum RecvStart<T> {
+    /// A value.
+    Value(T),
+    /// Nothing now; open.
+    Empty,
+    /// Closed and drained.
+    Closed,
+    /// Registered.
+    Registered,
+    /// `take` refused: too many pending takes.
+    TooManyPending(TakeCallback<T>),
+}
+
+/// Work to do once the lock is released.
+pub(crate) struct Deferred<T> {
+    wake: Vec<Arc<Context>>,
+    poke: Vec<Arc<Context>>,
+    puts: Vec<(PutCallback<T>, Result<(), SendError<T>>)>,
+    takes: Vec<(TakeCallback<T>, Option<T>)>,
+    drop: Vec<T>,
+}
+
+impl<T> Deferred<T> {
+    pub(crate) fn new() -> Self {
+        Self { wake: Vec::new(), poke: Vec::new(), puts: Vec::new(), takes: Vec::new(), drop: Vec::new() }
+    }
+
+    /// Runs everything, in order: wakes, callbacks, drops.
+    pub(crate) fn run(self) {
+        for ctx in self.wake {
+            ctx.unpark();
+        }
+        for ctx in self.poke {
+            ctx.poke();
+        }
+        for (cb, r) in self.puts {
+            run_callback("put", move || cb(r));
+        }
+        for (cb, v) in self.takes {
+            run_callback("take", move || cb(v));
+        }
+        drop(self.drop);
+    }
+}
+
+/// Runs a user callback; a panic is caught and reported through go-check,
+/// not charged to whoever completed the operation.
+pub(crate) fn run_callback(what: &'static str, f: impl FnOnce()) {
+    if let Err(payload) = catch_unwind(AssertUnwindSafe(f)) {
+        let msg = if let Some(s) = payload.downcast_ref::<&str>() {
+            (*s).to_string()
+        } else if let Some(s) = payload.downcast_ref::<String>() {
+            s.clone()
+        } else {
+            "Box<dyn Any>".to_string()
+        };
+        parkway_go_check::report(&parkway_go_check::Report::callback_panic(what, msg));
+    }
+}
+
+/// The shared state of a channel.
+pub(crate) struct Chan<T> {
+    buf: Buffer<T>,
+    /// `close()` was called or the last sender dropped. Set under the lock.
+    closed: AtomicBool,
+    /// Every receiver is gone. Set under the lock.
+    disconnected: AtomicBool,
+    /// `recvq` is not empty. Stored under the lock, read by the fast path.
+    recv_waiting: CachePadded<AtomicBool>,
+    /// `sendq` is not empty. Stored under the lock, read by the fast path.
+    send_waiting: CachePadded<AtomicBool>,
+    waiters: Mutex<Waiters<T>>,
+    senders: AtomicUsize,
+    receivers: AtomicUsize,
+}
+
+impl<T> fmt::Debug for Chan<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Chan")
+            .field("buffer", &self.buf)
+            .field("len", &self.buf.len())
+            .field("closed", &self.is_closed())
+            .finish_non_exhaustive()
+    }
+}
+
+impl<T> Chan<T> {
+    pub(crate) fn new(buf: Buffer<T>) -> Self {
+        Self {
+            buf,
+            closed: AtomicBool::new(false),
+            disconnected: AtomicBool::new(false),
+            recv_waiting: CachePadded::new(AtomicBool::new(false)),
+            send_waiting: CachePadded::new(AtomicBool::new(false)),
+            waiters: Mutex::new(Waiters { sendq: VecDeque::new(), recvq: VecDeque::new(), puts: 0, takes: 0 }),
+            senders: AtomicUsize::new(1),
+            receivers: AtomicUsize::new(1),
+        }
+    }
+
+    // ----- handles -------------------------------------------------------
+
+    pub(crate) fn add_sender(&self) {
+        if self.senders.fetch_add(1, Ordering::Relaxed) > isize::MAX as usize {
+            std::process::abort();
+        }
+    }
+
+    pub(crate) fn add_receiver(&self) {
+        if self.receivers.fetch_add(1, Ordering::Relaxed) > isize::MAX as usize {
+            std::process::abort();
+        }
+    }
+
+    /// The last sender closes the channel.
+    pub(crate) fn drop_sender(&self) {
+        if self.senders.fetch_sub(1, Ordering::AcqRel) == 1 {
+            self.close();
+        }
+    }
+
+    /// The last receiver disconnects the channel: sends fail from now on and
+    /// parked senders get their values back.
+    pub(crate) fn drop_receiver(&self) {
+        if self.receivers.fetch_sub(1, Ordering::AcqRel) == 1 {
+            self.disconnect();
+        }
+    }
+
+    // ----- queries -------------------------------------------------------
+
+    pub(crate) fn is_closed(&self) -> bool {
+        self.closed.load(Ordering::Acquire) || self.disconnected.load(Ordering::Acquire)
+    }
+
+    pub(crate) fn is_disconnected(&self) -> bool {
+        self.disconnected.load(Ordering::Acquire)
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.buf.len()
+    }
+
+    pub(crate) fn capacity(&self) -> usize {
+        self.buf.capacity()
+    }
+
+    pub(crate) fn is_rendezvous(&self) -> bool {
+        matches!(self.buf, Buffer::Rendezvous)
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Waiters<T>> {
+        self.waiters.lock()
+    }
+
+    /// Mirrors the queues' emptiness into the fast-path flags.
+    fn sync_flags(&self, w: &Waiters<T>) {
+        let s = !w.sendq.is_empty();
+        if self.send_waiting.load(Ordering::Relaxed) != s {
+            self.send_waiting.store(s, Ordering::SeqCst);
+        }
+        let r = !w.recvq.is_empty();
+        if self.recv_waiting.load(Ordering::Relaxed) != r {
+            self.recv_waiting.store(r, Ordering::SeqCst);
+        }
+    }
+
+    // ----- send ----------------------------------------------------------
+
+    /// The lock-free attempt. `Err` gives the value back when the slow path
+    /// must decide (full fixed ring, unbuffered channel).
+    #[inline]
+    pub(crate) fn send_fast(&self, v: T) -> Result<Result<(), SendError<T>>, T> {
+        match &self.buf {
+            Buffer::Fixed(ring) => {
+                if self.send_waiting.load(Ordering::Relaxed) {
+                    // Senders are parked: queue behind them.
+                    return Err(v);
+                }
+                match ring.push_open(v) {
+                    Ok(()) => {
+                        self.after_push();
+                        Ok(Ok(()))
+                    }
+                    Err(PushError::Full(v)) => Err(v),
+                    Err(PushError::Closed(v)) => Ok(Err(SendError(v))),
+                }
+            }
+            Buffer::Dropping(ring) => match ring.push_open(v) {
+                Ok(()) => {
+                    self.after_push();
+                    Ok(Ok(()))
+                }
+                Err(PushError::Full(v)) => {
+                    // The policy the user chose: the new value is discarded.
+                    drop(v);
+                    Ok(Ok(()))
+                }
+                Err(PushError::Closed(v)) => Ok(Err(SendError(v))),
+            },
+            Buffer::Sliding(ring) => match ring.force_push_open(v) {
+                Ok(evicted) => {
+                    self.after_push();
+                    // The policy the user chose: the oldest value is discarded.
+                    drop(evicted);
+                    Ok(Ok(()))
+                }
+                Err(v) => Ok(Err(SendError(v))),
+            },
+            Buffer::Promise(cell) => {
+                if self.closed.load(Ordering::Acquire) || self.disconnected.load(Ordering::Acquire) {
+                    return Ok(Err(SendError(v)));
+                }
+                match cell.set(v) {
+                    Ok(()) => {
+                        loom_sc_fence();
+                        if self.recv_waiting.load(Ordering::SeqCst) {
+                            self.deliver_promise();
+                        }
+                        Ok(Ok(()))
+                    }
+                    Err(SetError::AlreadySet(v)) => {
+                        drop(v);
+                        Ok(Ok(()))
+                    }
+                    Err(SetError::Closed(v)) => Ok(Err(SendError(v))),
+                }
+            }
+            Buffer::Rendezvous => Err(v),
+        }
+    }
+
+    /// After a successful lock-free push: wake a receiver if one is parked.
+    #[inline]
+    fn after_push(&self) {
+        loom_sc_fence();
+        if self.recv_waiting.load(Ordering::SeqCst) {
+            self.notify_recv();
+        }
+    }
+
+    /// The locked path of a send.
+    pub(crate) fn send_slow(&self, v: T, reg: SendReg<T>) -> SendStart<T> {
+        let mut d = Deferred::new();
+        let out = {
+            let mut w = self.lock();
+            let out = self.send_locked(&mut w, v, reg, &mut d);
+            self.sync_flags(&w);
+            out
+        };
+        d.run();
+        out
+    }
+
+    fn send_locked(&self, w: &mut Waiters<T>, v: T, reg: SendReg<T>, d: &mut Deferred<T>) -> SendStart<T> {
+        let v = match self.try_send_locked(w, v, d) {
+            Ok(()) => return Self::finish_send(reg, Ok(()), d),
+            Err(TrySendError::Closed(v)) => return Self::finish_send(reg, Err(SendError(v)), d),
+            Err(TrySendError::Full(v)) => v,
+        };
+        let parked = self.park_sender(w, v, reg);
+        if self.is_rendezvous() {
+            if let SendStart::Parked = parked {
+                // A woken receiver will come and take the parked value.
+                self.wake_one_receiver(w, d, None);
+            }
+        }
+        parked
+    }
+
+    /// A send that completed under the lock: a `put` callback is told
+    /// (after the lock is released); anyone else gets the outcome.
+    fn finish_send(reg: SendReg<T>, res: Result<(), SendError<T>>, d: &mut Deferred<T>) -> SendStart<T> {
+        match (reg, res) {
+            (SendReg::Put(cb), res) => {
+                d.puts.push((cb, res));
+                SendStart::Sent
+            }
+            (_, Ok(())) => SendStart::Sent,
+            (_, Err(SendError(v))) => SendStart::Closed(v),
+        }
+    }
+
+    /// Tries to complete a send under the lock without waiting.
+    fn try_send_locked(&self, w: &mut Waiters<T>, v: T, d: &mut Deferred<T>) -> Result<(), TrySendError<T>> {
+        if self.closed.load(Ordering::Relaxed) || self.disconnected.load(Ordering::Relaxed) {
+            return Err(TrySendError::Closed(v));
+        }
+        match &self.buf {
+            Buffer::Fixed(ring) => {
+                if w.sendq.iter().any(|e| !matches!(e, SendEntry::Wake(_))) {
+                    // Queue behind the parked senders.
+                    return Err(TrySendError::Full(v));
+                }
+                // Announce first, then look: a receiver popping now either
+                // sees the flag or leaves room this push will see.
+                self.send_waiting.store(true, Ordering::SeqCst);
+                loom_sc_fence();
+                match ring.push_open(v) {
+                    Ok(()) => {
+                        self.notify_recv_locked(w, d);
+                        Ok(())
+                    }
+                    Err(PushError::Full(v)) => Err(TrySendError::Full(v)),
+                    Err(PushError::Closed(v)) => Err(TrySendError::Closed(v)),
+                }
+            }
+            Buffer::Rendezvous => {
+                // Hand the value to a receiver that takes values directly.
+                let mut i = 0;
+                while i < w.recvq.len() {
+                    match &w.recvq[i] {
+                        RecvEntry::Wake(_) => i += 1,
+                        RecvEntry::Take(_) => {
+                            let Some(RecvEntry::Take(cb)) = w.recvq.remove(i) else { unreachable!() };
+                            w.takes -= 1;
+                            d.takes.push((cb, Some(v)));
+                            return Ok(());
+                        }
+                        RecvEntry::Handoff { waiter, .. } => {
+                            if waiter.try_claim() {
+                                let Some(RecvEntry::Handoff { waiter, slot }) = w.recvq.remove(i) else {
+                                    unreachable!()
+                                };
+                                *slot.lock() = Some(v);
+                                d.wake.push(waiter.ctx);
+                                return Ok(());
+                            }
+                            // Claimed through another channel: dead; its
+                            // owner removes it.
+                            i += 1;
+                        }
+                    }
+                }
+                Err(TrySendError::Full(v))
+            }
+            // The other policies never park a sender.
+            Buffer::Dropping(_) | Buffer::Sliding(_) | Buffer::Promise(_) => match self.send_fast(v) {
+                Ok(Ok(())) => Ok(()),
+                Ok(Err(SendError(v))) | Err(v) => Err(TrySendError::Closed(v)),
+            },
+        }
+    }
+
+    /// Queues a sender that found no room.
+    fn park_sender(&self, w: &mut Waiters<T>, value: T, reg: SendReg<T>) -> SendStart<T> {
+        match reg {
+            SendReg::None => SendStart::Full(value),
+            SendReg::Value(waiter) => {
+                w.sendq.push_back(SendEntry::Value { waiter, value });
+                SendStart::Parked
+            }
+            SendReg::Put(callback) => {
+                if w.puts >= MAX_PENDING {
+                    return SendStart::TooManyPending(value, callback);
+                }
+                w.puts += 1;
+                w.sendq.push_back(SendEntry::Put { value, callback });
+                SendStart::Parked
+            }
+        }
+    }
+
+    /// Removes a parked sender's registration. For a `Value` entry, returns
+    /// its value (the send did not happen); `None` means it is gone: the
+    /// send completed (or, for a select's `Wake` entry, it was woken).
+    pub(crate) fn cancel_send(&self, ctx: &Arc<Context>, op: usize) -> CancelSend<T> {
+        let mut w = self.lock();
+        let pos = w.sendq.iter().position(|e| match e {
+            SendEntry::Value { waiter, .. } | SendEntry::Wake(waiter) => waiter.is(ctx, op),
+            SendEntry::Put { .. } => false,
+        });
+        let out = match pos.and_then(|i| w.sendq.remove(i)) {
+            Some(SendEntry::Value { value, .. }) => CancelSend::Value(value),
+            Some(SendEntry::Wake(_)) => CancelSend::Removed,
+            Some(SendEntry::Put { .. }) => unreachable!(),
+            None => CancelSend::Gone,
+        };
+        self.sync_flags(&w);
+        out
+    }
+
+    // ----- receive -------------------------------------------------------
+
+    /// The lock-free attempt: `None` when the slow path must decide.
+    #[inline]
+    pub(crate) fn recv_fast(&self) -> Option<T> {
+        match &self.buf {
+            Buffer::Fixed(ring) => {
+                let v = ring.pop()?;
+                loom_sc_fence();
+                if self.send_waiting.load(Ordering::SeqCst) {
+                    self.refill();
+                }
+                Some(v)
+            }
+            Buffer::Dropping(ring) | Buffer::Sliding(ring) => ring.pop(),
+            Buffer::Promise(cell) => cell.get(),
+            Buffer::Rendezvous => None,
+        }
+    }
+
+    /// Whether `try_recv` may answer `Empty` without the lock.
+    #[inline]
+    pub(crate) fn surely_empty(&self) -> bool {
+        !self.is_rendezvous()
+            && !self.send_waiting.load(Ordering::SeqCst)
+            && !self.closed.load(Ordering::Acquire)
+    }
+
+    /// The locked path of a receive.
+    pub(crate) fn recv_slow(&self, reg: RecvReg<T>) -> RecvStart<T> {
+        let mut d = Deferred::new();
+        let out = {
+            let mut w = self.lock();
+            let out = self.recv_locked(&mut w, reg, &mut d);
+            self.sync_flags(&w);
+            out
+        };
+        d.run();
+        out
+    }
+
+    fn recv_locked(&self, w: &mut Waiters<T>, reg: RecvReg<T>, d: &mut Deferred<T>) -> RecvStart<T> {
+        if let Some(v) = self.take_value_locked(w, d) {
+            return Self::finish_recv(reg, Some(v), d);
+        }
+        if self.closed.load(Ordering::Relaxed) {
+            return Self::finish_recv(reg, None, d);
+        }
+        let (entry, handoff) = match reg {
+            RecvReg::None => return RecvStart::Empty,
+            RecvReg::Wake(waiter) => (RecvEntry::Wake(waiter), false),
+            RecvReg::Handoff(waiter, slot) => {
+                if self.is_rendezvous() {
+                    (RecvEntry::Handoff { waiter, slot }, true)
+                } else {
+                    (RecvEntry::Wake(waiter), false)
+                }
+            }
+            RecvReg::Take(cb) => {
+                if w.takes >= MAX_PENDING {
+                    return RecvStart::TooManyPending(cb);
+                }
+                w.takes += 1;
+                (RecvEntry::Take(cb), false)
+            }
+        };
+        w.recvq.push_back(entry);
+        // Announce, then look again: a lock-free push that missed the flag
+        // left its value where this second look finds it.
+        self.recv_waiting.store(true, Ordering::SeqCst);
+        loom_sc_fence();
+        if !handoff {
+            let again = match &self.buf {
+                Buffer::Fixed(r) | Buffer::Dropping(r) | Buffer::Sliding(r) => r.pop(),
+                Buffer::Promise(c) => c.get(),
+                Buffer::Rendezvous => None,
+            };
+            if let Some(v) = again {
+                let mine = w.recvq.pop_back();
+                if let Buffer::Fixed(_) = self.buf {
+                    self.refill_locked(w, d);
+                }
+                return match mine {
+                    Some(RecvEntry::Take(cb)) => {
+                        w.takes -= 1;
+                        d.takes.push((cb, Some(v)));
+                        RecvStart::Registered
+                    }
+                    _ => RecvStart::Value(v),
+                };
+            }
+        }
+        RecvStart::Registered
+    }
+
+    /// A receive that completed under the lock: a `take` callback is told
+    /// (after the lock is released); anyone else gets the outcome.
+    fn finish_recv(reg: RecvReg<T>, v: Option<T>, d: &mut Deferred<T>) -> RecvStart<T> {
+        match (reg, v) {
+            (RecvReg::Take(cb), v) => {
+                d.takes.push((cb, v));
+                RecvStart::Registered
+            }
+            (_, Some(v)) => RecvStart::Value(v),
+            (_, None) => RecvStart::Closed,
+        }
+    }
+
+    /// Takes the next value under the lock: from the buffer, else from a
+    /// parked sender.
+    fn take_value_locked(&self, w: &mut Waiters<T>, d: &mut Deferred<T>) -> Option<T> {
+        match &self.buf {
+            Buffer::Fixed(ring) => {
+                if let Some(v) = ring.pop() {
+                    self.refill_locked(w, d);
+                    return Some(v);
+                }
+            }
+            Buffer::Dropping(ring) | Buffer::Sliding(ring) => return ring.pop(),
+            Buffer::Promise(cell) => return cell.get(),
+            Buffer::Rendezvous => {}
+        }
+        self.take_from_sender(w, d)
+    }
+
+    /// Completes the first live parked sender and takes its value.
+    fn take_from_sender(&self, w: &mut Waiters<T>, d: &mut Deferred<T>) -> Option<T> {
+        let mut i = 0;
+        while i < w.sendq.len() {
+            match &w.sendq[i] {
+                SendEntry::Wake(_) => i += 1,
+                SendEntry::Value { waiter, .. } => {
+                    if waiter.try_claim() {
+                        let Some(SendEntry::Value { waiter, value }) = w.sendq.remove(i) else { unreachable!() };
+                        d.wake.push(waiter.ctx);
+                        return Some(value);
+                    }
+                    i += 1;
+                }
+                SendEntry::Put { .. } => {
+                    let Some(SendEntry::Put { value, callback }) = w.sendq.remove(i) else { unreachable!() };
+                    w.puts -= 1;
+                    d.puts.push((callback, Ok(())));
+                    return Some(value);
+                }
+            }
+        }
+        None
+    }
+
+    /// After a lock-free pop from a fixed ring found senders parked.
+    fn refill(&self) {
+        let mut d = Deferred::new();
+        {
+            let mut w = self.lock();
+            self.refill_locked(&mut w, &mut d);
+            self.sync_flags(&w);
+        }
+        d.run();
+    }
+
+    /// Moves parked senders' values into the fixed ring while it has room,
+    /// completing those senders, and wakes selects waiting for room.
+    fn refill_locked(&self, w: &mut Waiters<T>, d: &mut Deferred<T>) {
+        let Buffer::Fixed(ring) = &self.buf else { return };
+        let mut moved = false;
+        while let Some(entry) = w.sendq.pop_front() {
+            match entry {
+                SendEntry::Value { waiter, value } => match ring.push_open(value) {
+                    Ok(()) => {
+                        // Only plain sends park with a value on a ring, and
+                        // nobody else claims a plain send's context.
+                        let claimed = waiter.try_claim();
+                        debug_assert!(claimed, "a parked plain send was claimed twice");
+                        d.wake.push(waiter.ctx);
+                        moved = true;
+                    }
+                    Err(PushError::Full(value) | PushError::Closed(value)) => {
+                        w.sendq.push_front(SendEntry::Value { waiter, value });
+                        break;
+                    }
+                },
+                SendEntry::Put { value, callback } => match ring.push_open(value) {
+                    Ok(()) => {
+                        w.puts -= 1;
+                        d.puts.push((callback, Ok(())));
+                        moved = true;
+                    }
+                    Err(PushError::Full(value) | PushError::Closed(value)) => {
+                        w.sendq.push_front(SendEntry::Put { value, callback });
+                        break;
+                    }
+                },
+                SendEntry::Wake(waiter) => {
+                    if waiter.try_claim() {
+                        d.wake.push(waiter.ctx);
+                        // One slot freed: one woken select is enough for now.
+                        if !moved {
+                            break;
+                        }
+                    }
+                }
+            }
+        }
+        if moved {
+            self.notify_recv_locked(w, d);
+        }
+    }
+
+    /// Removes a receiver's registration. `false` means it is gone: the
+    /// receiver was woken (or handed a value), and must consume or pass the
+    /// wake-up on.
+    pub(crate) fn cancel_recv(&self, ctx: &Arc<Context>, op: usize) -> bool {
+        let mut w = self.lock();
+        let pos = w.recvq.iter().position(|e| match e {
+            RecvEntry::Wake(waiter) | RecvEntry::Handoff { waiter, .. } => waiter.is(ctx, op),
+            RecvEntry::Take(_) => false,
+        });
+        let found = pos.and_then(|i| w.recvq.remove(i)).is_some();
+        self.sync_flags(&w);
+        found
+    }
+
+    /// A receiver that was woken but will not consume passes the wake-up on.
+    pub(crate) fn pass_on_recv(&self) {
+        self.notify_recv();
+    }
+
+    /// A select woken for room that will not use it passes the wake-up on.
+    pub(crate) fn pass_on_send(&self) {
+        if let Buffer::Fixed(_) = self.buf {
+            self.refill();
+        }
+    }
+
+    /// Wakes (or hands a value to) parked receivers after a push.
+    fn notify_recv(&self) {
+        let mut d = Deferred::new();
+        {
+            let mut w = self.lock();
+            self.notify_recv_locked(&mut w, &mut d);
+            self.sync_flags(&w);
+        }
+        d.run();
+    }
+
+    /// Serves `take` callbacks while values last, then wakes one receiver.
+    fn notify_recv_locked(&self, w: &mut Waiters<T>, d: &mut Deferred<T>) {
+        if let Buffer::Promise(_) = self.buf {
+            return self.deliver_promise_locked(w, d);
+        }
+        while let Some(RecvEntry::Take(_)) = w.recvq.front() {
+            let Some(v) = self.take_value_locked(w, d) else { return };
+            let Some(RecvEntry::Take(cb)) = w.recvq.pop_front() else { unreachable!() };
+            w.takes -= 1;
+            d.takes.push((cb, Some(v)));
+        }
+        self.wake_one_receiver(w, d, None);
+    }
+
+    /// Wakes the first live `Wake` receiver (not `skip`'s, a select's own),
+    /// dropping dead ones.
+    fn wake_one_receiver(&self, w: &mut Waiters<T>, d: &mut Deferred<T>, skip: Option<&Arc<Context>>) {
+        let mut i = 0;
+        while i < w.recvq.len() {
+            match &w.recvq[i] {
+                RecvEntry::Wake(waiter) if skip.is_some_and(|c| Arc::ptr_eq(c, &waiter.ctx)) => i += 1,
+                RecvEntry::Wake(_) => {
+                    let Some(RecvEntry::Wake(waiter)) = w.recvq.remove(i) else { unreachable!() };
+                    if waiter.try_claim() {
+                        d.wake.push(waiter.ctx);
+                        return;
+                    }
+                }
+                RecvEntry::Handoff { .. } | RecvEntry::Take(_) => i += 1,
+            }
+        }
+    }
+
+    /// A promise got its value: every parked receiver gets it.
+    fn deliver_promise(&self) {
+        let mut d = Deferred::new();
+        {
+            let mut w = self.lock();
+            self.deliver_promise_locked(&mut w, &mut d);
+            self.sync_flags(&w);
+        }
+        d.run();
+    }
+
+    fn deliver_promise_locked(&self, w: &mut Waiters<T>, d: &mut Deferred<T>) {
+        let Buffer::Promise(cell) = &self.buf else { return };
+        if !cell.is_set() {
+            return;
+        }
+        for entry in w.recvq.drain(..) {
+            match entry {
+                RecvEntry::Wake(waiter) | RecvEntry::Handoff { waiter, .. } => {
+                    if waiter.try_claim() {
+                        d.wake.push(waiter.ctx);
+                    }
+                }
+                RecvEntry::Take(cb) => d.takes.push((cb, cell.get())),
+            }
+        }
+        w.takes = 0;
+    }
+
+    // ----- select --------------------------------------------------------
+
+    /// Whether a receive could complete now, ignoring `ctx`'s own parked
+    /// sends (a select cannot rendezvous with itself). A hint: it may say
+    /// yes to a value someone else then takes, never no to one that is
+    /// there.
+    fn recv_ready_locked(&self, w: &Waiters<T>, ctx: &Arc<Context>) -> bool {
+        let buffered = match &self.buf {
+            Buffer::Fixed(r) | Buffer::Dropping(r) | Buffer::Sliding(r) => !r.is_empty(),
+            Buffer::Promise(c) => c.is_set(),
+            Buffer::Rendezvous => false,
+        };
+        buffered
+            || self.closed.load(Ordering::Relaxed)
+            || w.sendq.iter().any(|e| match e {
+                SendEntry::Value { waiter, .. } => !Arc::ptr_eq(&waiter.ctx, ctx) && waiter.ctx.selected().is_none(),
+                SendEntry::Put { .. } => true,
+                SendEntry::Wake(_) => false,
+            })
+    }
+
+    /// Registers a select's receive, unless it looks ready (then nothing is
+    /// registered and `true` comes back). `slot` asks for a hand-off
+    /// registration (blocking selects on unbuffered channels).
+    pub(crate) fn select_register_recv(&self, waiter: Waiter, slot: Option<HandoffSlot<T>>) -> bool {
+        let mut w = self.lock();
+        if self.recv_ready_locked(&w, &waiter.ctx) {
+            return true;
+        }
+        let ctx = waiter.ctx.clone();
+        match slot {
+            Some(slot) if self.is_rendezvous() => w.recvq.push_back(RecvEntry::Handoff { waiter, slot }),
+            _ => w.recvq.push_back(RecvEntry::Wake(waiter)),
+        }
+        self.recv_waiting.store(true, Ordering::SeqCst);
+        loom_sc_fence();
+        // A lock-free push that missed the flag is visible now.
+        let ready = self.recv_ready_locked(&w, &ctx);
+        if ready {
+            w.recvq.pop_back();
+        }
+        self.sync_flags(&w);
+        ready
+    }
+
+    /// Registers a select's send of the value in `slot`, unless it looks
+    /// ready. On an unbuffered channel the value moves into the channel
+    /// ([`SelectSend::Parked`]); on a buffered one it stays in the slot.
+    pub(crate) fn select_register_send(&self, waiter: Waiter, slot: &mut Option<T>) -> SelectSend {
+        let mut d = Deferred::new();
+        let out = {
+            let mut w = self.lock();
+            let out = self.select_register_send_locked(&mut w, waiter, slot, &mut d);
+            self.sync_flags(&w);
+            out
+        };
+        d.run();
+        out
+    }
+
+    fn select_register_send_locked(
+        &self,
+        w: &mut Waiters<T>,
+        waiter: Waiter,
+        slot: &mut Option<T>,
+        d: &mut Deferred<T>,
+    ) -> SelectSend {
+        if self.closed.load(Ordering::Relaxed) || self.disconnected.load(Ordering::Relaxed) {
+            return SelectSend::Ready;
+        }
+        match &self.buf {
+            Buffer::Fixed(ring) => {
+                let queued = |w: &Waiters<T>| w.sendq.iter().any(|e| !matches!(e, SendEntry::Wake(_)));
+                if !queued(w) && !ring.is_full() {
+                    return SelectSend::Ready;
+                }
+                w.sendq.push_back(SendEntry::Wake(waiter));
+                self.send_waiting.store(true, Ordering::SeqCst);
+                loom_sc_fence();
+                // A lock-free pop that missed the flag left room we see now.
+                if !queued(w) && !ring.is_full() {
+                    w.sendq.pop_back();
+                    return SelectSend::Ready;
+                }
+                SelectSend::Registered
+            }
+            Buffer::Rendezvous => {
+                let ctx = &waiter.ctx;
+                let taker = w.recvq.iter().any(|e| match e {
+                    RecvEntry::Take(_) => true,
+                    RecvEntry::Handoff { waiter: r, .. } => !Arc::ptr_eq(&r.ctx, ctx) && r.ctx.selected().is_none(),
+                    RecvEntry::Wake(_) => false,
+                });
+                if taker {
+                    return SelectSend::Ready;
+                }
+                let value = slot.take().expect("parkway: a `Select::send` slot was empty");
+                let waiter_ctx = waiter.ctx.clone();
+                w.sendq.push_back(SendEntry::Value { waiter, value });
+                self.wake_one_receiver(w, d, Some(&waiter_ctx));
+                SelectSend::Parked
+            }
+            Buffer::Dropping(_) | Buffer::Sliding(_) | Buffer::Promise(_) => SelectSend::Ready,
+        }
+    }
+
+    // ----- close ---------------------------------------------------------
+
+    /// Closes the channel (core.async `close!`): no new sends; buffered
+    /// values and the values of already parked senders are still
+    /// delivered; receivers get `None` once all of them are taken.
+    pub(crate) fn close(&self) {
+        let mut d = Deferred::new();
+        {
+            let mut w = self.lock();
+            if self.closed.swap(true, Ordering::AcqRel) {
+                return;
+            }
+            match &self.buf {
+                Buffer::Fixed(r) | Buffer::Dropping(r) | Buffer::Sliding(r) => {
+                    r.close();
+                }
+                Buffer::Promise(c) => {
+                    c.close();
+                }
+                Buffer::Rendezvous => {}
+            }
+            // `take` callbacks get what is left, in order, then `None`.
+            self.wake_all_receivers(&mut w, &mut d);
+            // Selects waiting for room: their send branches are now ready
+            // (closed). Value and put entries stay: they are delivered.
+            self.wake_select_senders(&mut w, &mut d);
+            self.sync_flags(&w);
+        }
+        d.run();
+    }
+
+    fn wake_all_receivers(&self, w: &mut Waiters<T>, d: &mut Deferred<T>) {
+        let entries: Vec<_> = w.recvq.drain(..).collect();
+        w.takes = 0;
+        for entry in entries {
+            match entry {
+                RecvEntry::Wake(waiter) | RecvEntry::Handoff { waiter, .. } => {
+                    if waiter.try_claim() {
+                        d.wake.push(waiter.ctx);
+                    }
+                }
+                RecvEntry::Take(cb) => {
+                    let v = self.take_value_locked(w, d);
+                    d.takes.push((cb, v));
+                }
+            }
+        }
+    }
+
+    fn wake_select_senders(&self, w: &mut Waiters<T>, d: &mut Deferred<T>) {
+        w.sendq.retain(|e| match e {
+            SendEntry::Wake(waiter) => {
+                if waiter.try_claim() {
+                    d.wake.push(waiter.ctx.clone());
+                }
+                false
+            }
+            _ => true,
+        });
+    }
+
+    /// Every receiver is gone: sends fail and parked senders get their
+    /// values back.
+    fn disconnect(&self) {
+        let mut d = Deferred::new();
+        {
+            let mut w = self.lock();
+            if self.disconnected.swap(true, Ordering::AcqRel) {
+                return;
+            }
+            match &self.buf {
+                Buffer::Fixed(r) | Buffer::Dropping(r) | Buffer::Sliding(r) => {
+                    r.close();
+                }
+                Buffer::Promise(c) => {
+                    c.close();
+                }
+                Buffer::Rendezvous => {}
+            }
+            let entries: Vec<_> = w.sendq.drain(..).collect();
+            for entry in entries {
+                match entry {
+                    // The owner takes its value back when it sees the poke.
+                    SendEntry::Value { waiter, value } => {
+                        d.poke.push(waiter.ctx.clone());
+                        w.sendq.push_back(SendEntry::Value { waiter, value });
+                    }
+                    SendEntry::Put { value, callback } => {
+                        w.puts -= 1;
+                        d.puts.push((callback, Err(SendError(value))));
+                    }
+                    SendEntry::Wake(waiter) => {
+                        if waiter.try_claim() {
+                            d.wake.push(waiter.ctx);
+                        }
+                    }
+                }
+            }
+            self.sync_flags(&w);
+        }
+        d.run();
+    }
+}
+
+/// What [`Chan::select_register_send`] did.
+pub(crate) enum SelectSend {
+    /// The send looks ready: nothing registered.
+    Ready,
+    /// The value is parked in the channel.
+    Parked,
+    /// Registered to be woken when there may be room.
+    Registered,
+}
+
+/// What [`Chan::cancel_send`] found.
+pub(crate) enum CancelSend<T> {
+    /// The parked value, back with its owner: nothing was sent.
+    Value(T),
+    /// A `Wake` registration was removed.
+    Removed,
+    /// Nothing registered any more: the send completed or the select was
+    /// woken.
+    Gone,
+}
+
+/// `try_send` semantics shared by the handles.
+pub(crate) fn try_send<T>(chan: &Chan<T>, v: T) -> Result<(), TrySendError<T>> {
+    match chan.send_fast(v) {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(SendError(v))) => Err(TrySendError::Closed(v)),
+        Err(v) => match chan.send_slow(v, SendReg::None) {
+            SendStart::Sent => Ok(()),
+            SendStart::Full(v) => Err(TrySendError::Full(v)),
+            SendStart::Closed(v) => Err(TrySendError::Closed(v)),
+            SendStart::Parked | SendStart::TooManyPending(..) => {
+                unreachable!("try_send never registers")
+            }
+        },
+    }
+}

@@ -1,0 +1,172 @@
+//! Waiting parties: the [`Context`] a parked future, a blocked thread or a
+//! select shares with the channels it waits on.
+//!
+//! A context is registered in one channel's queue per operation it waits on
+//! (a plain `send`/`recv` registers one, a select one per branch). Whoever
+//! completes or wakes a registration first *claims* the context with one CAS
+//! on [`Context::state`]; a registration whose context was claimed through
+//! another channel is dead, and channels skip it. That single CAS is what
+//! makes exactly one select branch commit.
+
+use std::task::Waker;
+
+use crate::sync::{current_thread, park, spin_loop, Arc, AtomicBool, AtomicUsize, Mutex, Ordering, Thread};
+
+/// [`Context::state`] value while nobody has claimed the context.
+pub(crate) const WAITING: usize = 0;
+
+/// How a context is woken.
+#[derive(Debug)]
+enum Unparker {
+    /// A future: the waker of the last poll.
+    Task(Mutex<Option<Waker>>),
+    /// A blocked thread.
+    Thread(Thread),
+}
+
+/// A party waiting on one or more channel operations.
+///
+/// State (`state`):
+/// - `WAITING` (0): registered, unclaimed. Set at creation and by
+///   [`Context::reset`], which only the owner calls, after removing every
+///   registration of the previous round.
+/// - `op + 1`: operation `op` was claimed, by the channel that completed a
+///   send registration (its value was taken) or woke a receive
+///   registration. Set once per round by [`Context::try_claim`].
+///
+/// `poked` is a wake-up that claims nothing (a channel whose receivers all
+/// went away pokes its parked senders so they take their values back).
+#[derive(Debug)]
+pub(crate) struct Context {
+    state: AtomicUsize,
+    poked: AtomicBool,
+    unparker: Unparker,
+}
+
+impl Context {
+    /// A context for the current async task.
+    pub(crate) fn for_task(waker: &Waker) -> Arc<Self> {
+        Arc::new(Self {
+            state: AtomicUsize::new(WAITING),
+            poked: AtomicBool::new(false),
+            unparker: Unparker::Task(Mutex::new(Some(waker.clone()))),
+        })
+    }
+
+    /// A context for the current thread.
+    pub(crate) fn for_thread() -> Arc<Self> {
+        Arc::new(Self {
+            state: AtomicUsize::new(WAITING),
+            poked: AtomicBool::new(false),
+            unparker: Unparker::Thread(current_thread()),
+        })
+    }
+
+    /// Stores the waker of the current poll, if it changed.
+    pub(crate) fn set_waker(&self, waker: &Waker) {
+        if let Unparker::Task(slot) = &self.unparker {
+            let mut slot = slot.lock();
+            match &*slot {
+                Some(w) if w.will_wake(waker) => {}
+                _ => *slot = Some(waker.clone()),
+            }
+        }
+    }
+
+    /// Claims the context for operation `op`. Only one claim per round
+    /// succeeds.
+    #[inline]
+    pub(crate) fn try_claim(&self, op: usize) -> bool {
+        self.state
+            .compare_exchange(WAITING, op + 1, Ordering::AcqRel, Ordering::Acquire)
+            .is_ok()
+    }
+
+    /// The claimed operation, if any.
+    #[inline]
+    pub(crate) fn selected(&self) -> Option<usize> {
+        match self.state.load(Ordering::Acquire) {
+            WAITING => None,
+            n => Some(n - 1),
+        }
+    }
+
+    /// Starts a new round. The owner calls this only after every
+    /// registration of the previous round is gone from every channel.
+    pub(crate) fn reset(&self) {
+        self.state.store(WAITING, Ordering::Release);
+        self.poked.store(false, Ordering::Relaxed);
+    }
+
+    /// Wakes the owner. Call it without holding any channel lock.
+    pub(crate) fn unpark(&self) {
+        match &self.unparker {
+            Unparker::Task(slot) => {
+                let waker = slot.lock().clone();
+                if let Some(w) = waker {
+                    w.wake();
+                }
+            }
+            Unparker::Thread(t) => t.unpark(),
+        }
+    }
+
+    /// Wakes the owner without claiming anything; it re-checks its channels.
+    pub(crate) fn poke(&self) {
+        self.poked.store(true, Ordering::Release);
+        self.unpark();
+    }
+
+    /// Takes a pending poke.
+    pub(crate) fn take_poke(&self) -> bool {
+        self.poked.swap(false, Ordering::AcqRel)
+    }
+
+    /// Blocks the current thread (which must own this context) until it is
+    /// claimed or poked. Spins briefly first: a hand-off that arrives within
+    /// a few microseconds costs no syscall.
+    pub(crate) fn wait_blocking(&self) {
+        for i in 0..SPIN_LIMIT {
+            if self.state.load(Ordering::Acquire) != WAITING || self.poked.load(Ordering::Acquire) {
+                return;
+            }
+            if i < SPIN_LIMIT / 2 {
+                for _ in 0..(1 << i.min(6)) {
+                    spin_loop();
+                }
+            } else {
+                std::thread::yield_now();
+            }
+        }
+        while self.state.load(Ordering::Acquire) == WAITING && !self.poked.load(Ordering::Acquire) {
+            park();
+        }
+    }
+}
+
+/// Rounds of spinning/yielding before a blocked thread parks.
+#[cfg(not(loom))]
+const SPIN_LIMIT: u32 = 20;
+#[cfg(loom)]
+const SPIN_LIMIT: u32 = 0;
+
+/// A registration's identity in a channel queue: its context and operation.
+#[derive(Debug, Clone)]
+pub(crate) struct Waiter {
+    pub(crate) ctx: Arc<Context>,
+    pub(crate) op: usize,
+}
+
+impl Waiter {
+    /// Whether this registration belongs to `ctx`'s operation `op`.
+    #[inline]
+    pub(crate) fn is(&self, ctx: &Arc<Context>, op: usize) -> bool {
+        self.op == op && Arc::ptr_eq(&self.ctx, ctx)
+    }
+
+    /// Claims the registration's context for its operation.
+    #[inline]
+    pub(crate) fn try_claim(&self) -> bool {
+        self.ctx.try_claim(self.op)
+    }
+}

@@ -1,0 +1,176 @@
+//! What go-check found, and the process-global hook it is sent to.
+
+use std::any::Any;
+use std::fmt;
+use std::io::Write as _;
+use std::panic::{catch_unwind, AssertUnwindSafe, Location};
+use std::sync::Arc;
+
+use parking_lot::RwLock;
+
+/// The fix every blocking-op message ends with.
+const BLOCKING_FIX: &str = "fix: `.await` the parking version \
+     (e.g. `send(v).await` / `recv().await` / `alt!`) \
+     or move the blocking work to `parkway::thread`";
+
+/// Something go-check found: a blocking op on a go worker, a panic caught in
+/// a user callback, and (later) a stalled worker.
+///
+/// Reports are built with the constructors ([`Report::blocking_op`],
+/// [`Report::callback_panic`]) and sent with [`report`]. More fields will be
+/// added (stall reports carry the task name, spawn location, worker, elapsed
+/// time, threshold and a stack), so the struct is `#[non_exhaustive]`.
+///
+/// `Display` gives the human message, fix included.
+///
+/// # Examples
+///
+/// ```
+/// use parkway_go_check::{Report, ReportKind};
+///
+/// let r = Report::callback_panic("take", "boom".to_string());
+/// assert_eq!(r.kind, ReportKind::CallbackPanic);
+/// assert!(r.to_string().contains("boom"));
+/// ```
+#[non_exhaustive]
+#[derive(Debug, Clone)]
+pub struct Report {
+    /// What was found.
+    pub kind: ReportKind,
+    /// The operation involved (`"send_blocking"`, `"take"`, …), if any.
+    pub op: Option<&'static str>,
+    /// Where in the user's code it happened, if known.
+    pub location: Option<&'static Location<'static>>,
+    /// The human-readable message, including how to fix it.
+    pub message: String,
+}
+
+/// The kind of a [`Report`].
+#[non_exhaustive]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReportKind {
+    /// A blocking op (`send_blocking`, `recv_blocking`, `alt_blocking!`, a
+    /// blocking join…) ran on a go worker. Normally a panic; reported
+    /// instead when the thread is already panicking.
+    BlockingOp,
+    /// A user callback (`put`/`take` callback, waker) panicked; the panic was
+    /// caught so the channel stays consistent and whoever ran the callback
+    /// is not charged with it.
+    CallbackPanic,
+}
+
+impl Report {
+    /// The report of the blocking op `op` called at `location` on a go worker.
+    ///
+    /// Its message names the op, the location and the fix; it is also the
+    /// message [`check_blocking`](crate::check_blocking) panics with.
+    pub fn blocking_op(op: &'static str, location: &'static Location<'static>) -> Report {
+        Report {
+            kind: ReportKind::BlockingOp,
+            op: Some(op),
+            location: Some(location),
+            message: format!(
+                "parkway go-check: `{op}` would block a go worker (at {location}); \
+                 go blocks park, they never block. {BLOCKING_FIX}"
+            ),
+        }
+    }
+
+    /// The report of a panic caught in a user callback.
+    ///
+    /// `what` names the callback (`"put"`, `"take"`, `"waker"`…);
+    /// `panic_message` is the panic's message, for instance from
+    /// [`panic_message`].
+    pub fn callback_panic(what: &'static str, panic_message: String) -> Report {
+        Report {
+            kind: ReportKind::CallbackPanic,
+            op: Some(what),
+            location: None,
+            message: format!(
+                "parkway go-check: a `{what}` callback panicked: {panic_message}; \
+                 the panic was caught and the channel is unaffected. \
+                 fix: handle errors inside the callback, or use the parking op in a go block"
+            ),
+        }
+    }
+}
+
+impl fmt::Display for Report {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+/// The text of a panic payload: the `&str` or `String` given to `panic!`,
+/// else a placeholder.
+///
+/// # Examples
+///
+/// ```
+/// let payload = std::panic::catch_unwind(|| panic!("oops {}", 1)).unwrap_err();
+/// assert_eq!(parkway_go_check::panic_message(&*payload), "oops 1");
+/// ```
+pub fn panic_message(payload: &(dyn Any + Send)) -> String {
+    if let Some(s) = payload.downcast_ref::<&'static str>() {
+        (*s).to_owned()
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "<non-string panic payload>".to_owned()
+    }
+}
+
+/// The installed hook; `None` means "write to stderr".
+type Reporter = Arc<dyn Fn(&Report) + Send + Sync + 'static>;
+
+static REPORTER: RwLock<Option<Reporter>> = RwLock::new(None);
+
+/// Installs the process-global hook every [`report`] goes to, replacing the
+/// previous one. The default hook writes the report's `Display` to stderr.
+///
+/// The hook may run on any thread, go workers included, and must not block
+/// for long. A runtime's `on_go_check_report` builds on this.
+///
+/// # Examples
+///
+/// ```
+/// use std::sync::atomic::{AtomicUsize, Ordering};
+/// use parkway_go_check::{report, set_reporter, Report};
+///
+/// static SEEN: AtomicUsize = AtomicUsize::new(0);
+/// set_reporter(|_r: &Report| {
+///     SEEN.fetch_add(1, Ordering::Relaxed);
+/// });
+/// report(&Report::callback_panic("take", "boom".into()));
+/// assert_eq!(SEEN.load(Ordering::Relaxed), 1);
+/// ```
+pub fn set_reporter(f: impl Fn(&Report) + Send + Sync + 'static) {
+    let new: Reporter = Arc::new(f);
+    // Drop the old hook after releasing the lock: its destructor is user code.
+    let old = REPORTER.write().replace(new);
+    drop(old);
+}
+
+/// Sends `r` to the installed hook (stderr by default). Never panics: if the
+/// hook panics, the panic is caught and the report goes to stderr.
+pub fn report(r: &Report) {
+    // Clone the hook out so no lock is held while user code runs.
+    let hook = REPORTER.read().clone();
+    match hook {
+        None => write_stderr(r),
+        Some(hook) => {
+            if catch_unwind(AssertUnwindSafe(|| hook(r))).is_err() {
+                write_stderr(r);
+                let _ = writeln!(
+                    std::io::stderr(),
+                    "parkway go-check: (the report hook panicked; the report above went to stderr)"
+                );
+            }
+        }
+    }
+}
+
+fn write_stderr(r: &Report) {
+    // A closed stderr is no reason to panic: ignore write errors.
+    let _ = writeln!(std::io::stderr(), "{r}");
+}
