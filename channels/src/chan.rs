@@ -75,7 +75,10 @@ pub(crate) enum RecvEntry<T> {
     Wake(Waiter),
     /// Unbuffered channels: a blocked thread or blocking select, handed the
     /// value by the sender that claims it.
-    Handoff { waiter: Waiter, slot: HandoffSlot<T> },
+    Handoff {
+        waiter: Waiter,
+        slot: HandoffSlot<T>,
+    },
     /// A `take` callback, handed the value.
     Take(TakeCallback<T>),
 }
@@ -151,7 +154,13 @@ pub(crate) struct Deferred<T> {
 
 impl<T> Deferred<T> {
     pub(crate) fn new() -> Self {
-        Self { wake: Vec::new(), poke: Vec::new(), puts: Vec::new(), takes: Vec::new(), drop: Vec::new() }
+        Self {
+            wake: Vec::new(),
+            poke: Vec::new(),
+            puts: Vec::new(),
+            takes: Vec::new(),
+            drop: Vec::new(),
+        }
     }
 
     /// Runs everything, in order: wakes, callbacks, drops.
@@ -221,7 +230,12 @@ impl<T> Chan<T> {
             disconnected: AtomicBool::new(false),
             recv_waiting: CachePadded::new(AtomicBool::new(false)),
             send_waiting: CachePadded::new(AtomicBool::new(false)),
-            waiters: Mutex::new(Waiters { sendq: VecDeque::new(), recvq: VecDeque::new(), puts: 0, takes: 0 }),
+            waiters: Mutex::new(Waiters {
+                sendq: VecDeque::new(),
+                recvq: VecDeque::new(),
+                puts: 0,
+                takes: 0,
+            }),
             senders: AtomicUsize::new(1),
             receivers: AtomicUsize::new(1),
         }
@@ -337,7 +351,8 @@ impl<T> Chan<T> {
                 Err(v) => Ok(Err(SendError(v))),
             },
             Buffer::Promise(cell) => {
-                if self.closed.load(Ordering::Acquire) || self.disconnected.load(Ordering::Acquire) {
+                if self.closed.load(Ordering::Acquire) || self.disconnected.load(Ordering::Acquire)
+                {
                     return Ok(Err(SendError(v)));
                 }
                 match cell.set(v) {
@@ -381,7 +396,13 @@ impl<T> Chan<T> {
         out
     }
 
-    fn send_locked(&self, w: &mut Waiters<T>, v: T, reg: SendReg<T>, d: &mut Deferred<T>) -> SendStart<T> {
+    fn send_locked(
+        &self,
+        w: &mut Waiters<T>,
+        v: T,
+        reg: SendReg<T>,
+        d: &mut Deferred<T>,
+    ) -> SendStart<T> {
         let v = match self.try_send_locked(w, v, d) {
             Ok(()) => return Self::finish_send(reg, Ok(()), d),
             Err(TrySendError::Closed(v)) => return Self::finish_send(reg, Err(SendError(v)), d),
@@ -399,7 +420,11 @@ impl<T> Chan<T> {
 
     /// A send that completed under the lock: a `put` callback is told
     /// (after the lock is released); anyone else gets the outcome.
-    fn finish_send(reg: SendReg<T>, res: Result<(), SendError<T>>, d: &mut Deferred<T>) -> SendStart<T> {
+    fn finish_send(
+        reg: SendReg<T>,
+        res: Result<(), SendError<T>>,
+        d: &mut Deferred<T>,
+    ) -> SendStart<T> {
         match (reg, res) {
             (SendReg::Put(cb), res) => {
                 d.puts.push((cb, res));
@@ -411,7 +436,12 @@ impl<T> Chan<T> {
     }
 
     /// Tries to complete a send under the lock without waiting.
-    fn try_send_locked(&self, w: &mut Waiters<T>, v: T, d: &mut Deferred<T>) -> Result<(), TrySendError<T>> {
+    fn try_send_locked(
+        &self,
+        w: &mut Waiters<T>,
+        v: T,
+        d: &mut Deferred<T>,
+    ) -> Result<(), TrySendError<T>> {
         if self.closed.load(Ordering::Relaxed) || self.disconnected.load(Ordering::Relaxed) {
             return Err(TrySendError::Closed(v));
         }
@@ -441,14 +471,17 @@ impl<T> Chan<T> {
                     match &w.recvq[i] {
                         RecvEntry::Wake(_) => i += 1,
                         RecvEntry::Take(_) => {
-                            let Some(RecvEntry::Take(cb)) = w.recvq.remove(i) else { unreachable!() };
+                            let Some(RecvEntry::Take(cb)) = w.recvq.remove(i) else {
+                                unreachable!()
+                            };
                             w.takes -= 1;
                             d.takes.push((cb, Some(v)));
                             return Ok(());
                         }
                         RecvEntry::Handoff { waiter, .. } => {
                             if waiter.try_claim() {
-                                let Some(RecvEntry::Handoff { waiter, slot }) = w.recvq.remove(i) else {
+                                let Some(RecvEntry::Handoff { waiter, slot }) = w.recvq.remove(i)
+                                else {
                                     unreachable!()
                                 };
                                 *slot.lock() = Some(v);
@@ -464,10 +497,12 @@ impl<T> Chan<T> {
                 Err(TrySendError::Full(v))
             }
             // The other policies never park a sender.
-            Buffer::Dropping(_) | Buffer::Sliding(_) | Buffer::Promise(_) => match self.send_fast(v) {
-                Ok(Ok(())) => Ok(()),
-                Ok(Err(SendError(v))) | Err(v) => Err(TrySendError::Closed(v)),
-            },
+            Buffer::Dropping(_) | Buffer::Sliding(_) | Buffer::Promise(_) => {
+                match self.send_fast(v) {
+                    Ok(Ok(())) => Ok(()),
+                    Ok(Err(SendError(v))) | Err(v) => Err(TrySendError::Closed(v)),
+                }
+            }
         }
     }
 
@@ -550,7 +585,12 @@ impl<T> Chan<T> {
         out
     }
 
-    fn recv_locked(&self, w: &mut Waiters<T>, reg: RecvReg<T>, d: &mut Deferred<T>) -> RecvStart<T> {
+    fn recv_locked(
+        &self,
+        w: &mut Waiters<T>,
+        reg: RecvReg<T>,
+        d: &mut Deferred<T>,
+    ) -> RecvStart<T> {
         if let Some(v) = self.take_value_locked(w, d) {
             return Self::finish_recv(reg, Some(v), d);
         }
@@ -642,14 +682,18 @@ impl<T> Chan<T> {
                 SendEntry::Wake(_) => i += 1,
                 SendEntry::Value { waiter, .. } => {
                     if waiter.try_claim() {
-                        let Some(SendEntry::Value { waiter, value }) = w.sendq.remove(i) else { unreachable!() };
+                        let Some(SendEntry::Value { waiter, value }) = w.sendq.remove(i) else {
+                            unreachable!()
+                        };
                         d.wake.push(waiter.ctx);
                         return Some(value);
                     }
                     i += 1;
                 }
                 SendEntry::Put { .. } => {
-                    let Some(SendEntry::Put { value, callback }) = w.sendq.remove(i) else { unreachable!() };
+                    let Some(SendEntry::Put { value, callback }) = w.sendq.remove(i) else {
+                        unreachable!()
+                    };
                     w.puts -= 1;
                     d.puts.push((callback, Ok(())));
                     return Some(value);
@@ -673,7 +717,9 @@ impl<T> Chan<T> {
     /// Moves parked senders' values into the fixed ring while it has room,
     /// completing those senders, and wakes selects waiting for room.
     fn refill_locked(&self, w: &mut Waiters<T>, d: &mut Deferred<T>) {
-        let Buffer::Fixed(ring) = &self.buf else { return };
+        let Buffer::Fixed(ring) = &self.buf else {
+            return;
+        };
         let mut moved = false;
         while let Some(entry) = w.sendq.pop_front() {
             match entry {
@@ -761,8 +807,12 @@ impl<T> Chan<T> {
             return self.deliver_promise_locked(w, d);
         }
         while let Some(RecvEntry::Take(_)) = w.recvq.front() {
-            let Some(v) = self.take_value_locked(w, d) else { return };
-            let Some(RecvEntry::Take(cb)) = w.recvq.pop_front() else { unreachable!() };
+            let Some(v) = self.take_value_locked(w, d) else {
+                return;
+            };
+            let Some(RecvEntry::Take(cb)) = w.recvq.pop_front() else {
+                unreachable!()
+            };
             w.takes -= 1;
             d.takes.push((cb, Some(v)));
         }
@@ -771,13 +821,22 @@ impl<T> Chan<T> {
 
     /// Wakes the first live `Wake` receiver (not `skip`'s, a select's own),
     /// dropping dead ones.
-    fn wake_one_receiver(&self, w: &mut Waiters<T>, d: &mut Deferred<T>, skip: Option<&Arc<Context>>) {
+    fn wake_one_receiver(
+        &self,
+        w: &mut Waiters<T>,
+        d: &mut Deferred<T>,
+        skip: Option<&Arc<Context>>,
+    ) {
         let mut i = 0;
         while i < w.recvq.len() {
             match &w.recvq[i] {
-                RecvEntry::Wake(waiter) if skip.is_some_and(|c| Arc::ptr_eq(c, &waiter.ctx)) => i += 1,
+                RecvEntry::Wake(waiter) if skip.is_some_and(|c| Arc::ptr_eq(c, &waiter.ctx)) => {
+                    i += 1
+                }
                 RecvEntry::Wake(_) => {
-                    let Some(RecvEntry::Wake(waiter)) = w.recvq.remove(i) else { unreachable!() };
+                    let Some(RecvEntry::Wake(waiter)) = w.recvq.remove(i) else {
+                        unreachable!()
+                    };
                     if waiter.try_claim() {
                         d.wake.push(waiter.ctx);
                         return;
@@ -800,7 +859,9 @@ impl<T> Chan<T> {
     }
 
     fn deliver_promise_locked(&self, w: &mut Waiters<T>, d: &mut Deferred<T>) {
-        let Buffer::Promise(cell) = &self.buf else { return };
+        let Buffer::Promise(cell) = &self.buf else {
+            return;
+        };
         if !cell.is_set() {
             return;
         }
@@ -832,7 +893,9 @@ impl<T> Chan<T> {
         buffered
             || self.closed.load(Ordering::Relaxed)
             || w.sendq.iter().any(|e| match e {
-                SendEntry::Value { waiter, .. } => !Arc::ptr_eq(&waiter.ctx, ctx) && waiter.ctx.selected().is_none(),
+                SendEntry::Value { waiter, .. } => {
+                    !Arc::ptr_eq(&waiter.ctx, ctx) && waiter.ctx.selected().is_none()
+                }
                 SendEntry::Put { .. } => true,
                 SendEntry::Wake(_) => false,
             })
@@ -841,14 +904,20 @@ impl<T> Chan<T> {
     /// Registers a select's receive, unless it looks ready (then nothing is
     /// registered and `true` comes back). `slot` asks for a hand-off
     /// registration (blocking selects on unbuffered channels).
-    pub(crate) fn select_register_recv(&self, waiter: Waiter, slot: Option<HandoffSlot<T>>) -> bool {
+    pub(crate) fn select_register_recv(
+        &self,
+        waiter: Waiter,
+        slot: Option<HandoffSlot<T>>,
+    ) -> bool {
         let mut w = self.lock();
         if self.recv_ready_locked(&w, &waiter.ctx) {
             return true;
         }
         let ctx = waiter.ctx.clone();
         match slot {
-            Some(slot) if self.is_rendezvous() => w.recvq.push_back(RecvEntry::Handoff { waiter, slot }),
+            Some(slot) if self.is_rendezvous() => {
+                w.recvq.push_back(RecvEntry::Handoff { waiter, slot })
+            }
             _ => w.recvq.push_back(RecvEntry::Wake(waiter)),
         }
         self.recv_waiting.store(true, Ordering::SeqCst);
@@ -889,7 +958,8 @@ impl<T> Chan<T> {
         }
         match &self.buf {
             Buffer::Fixed(ring) => {
-                let queued = |w: &Waiters<T>| w.sendq.iter().any(|e| !matches!(e, SendEntry::Wake(_)));
+                let queued =
+                    |w: &Waiters<T>| w.sendq.iter().any(|e| !matches!(e, SendEntry::Wake(_)));
                 if !queued(w) && !ring.is_full() {
                     return SelectSend::Ready;
                 }
@@ -907,13 +977,17 @@ impl<T> Chan<T> {
                 let ctx = &waiter.ctx;
                 let taker = w.recvq.iter().any(|e| match e {
                     RecvEntry::Take(_) => true,
-                    RecvEntry::Handoff { waiter: r, .. } => !Arc::ptr_eq(&r.ctx, ctx) && r.ctx.selected().is_none(),
+                    RecvEntry::Handoff { waiter: r, .. } => {
+                        !Arc::ptr_eq(&r.ctx, ctx) && r.ctx.selected().is_none()
+                    }
                     RecvEntry::Wake(_) => false,
                 });
                 if taker {
                     return SelectSend::Ready;
                 }
-                let value = slot.take().expect("parkway: a `Select::send` slot was empty");
+                let value = slot
+                    .take()
+                    .expect("parkway: a `Select::send` slot was empty");
                 let waiter_ctx = waiter.ctx.clone();
                 w.sendq.push_back(SendEntry::Value { waiter, value });
                 self.wake_one_receiver(w, d, Some(&waiter_ctx));

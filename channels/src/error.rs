@@ -156,7 +156,11 @@ pub enum TakeError {
 
 impl fmt::Display for TakeError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "more than {} pending take callbacks on one channel", crate::MAX_PENDING)
+        write!(
+            f,
+            "more than {} pending take callbacks on one channel",
+            crate::MAX_PENDING
+        )
     }
 }
 

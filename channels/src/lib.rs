@@ -61,13 +61,13 @@
 mod buffer;
 mod chan;
 mod error;
+#[doc(hidden)]
+pub mod macros;
 mod receiver;
 mod select;
 mod sender;
 mod sync;
 mod waiter;
-#[doc(hidden)]
-pub mod macros;
 
 pub use error::{PutError, SendError, TakeError, TryRecvError, TrySendError};
 pub use receiver::{Receiver, RecvFuture};

@@ -56,7 +56,11 @@ impl<T> Receiver<T> {
     /// });
     /// ```
     pub fn recv(&self) -> RecvFuture<'_, T> {
-        RecvFuture { chan: &self.chan, wait: None, done: false }
+        RecvFuture {
+            chan: &self.chan,
+            wait: None,
+            done: false,
+        }
     }
 
     /// Receives a value, blocking the thread while there is none
@@ -85,7 +89,13 @@ impl<T> Receiver<T> {
         let ctx = Context::for_thread();
         let slot = Arc::new(Mutex::new(None));
         loop {
-            let reg = RecvReg::Handoff(Waiter { ctx: ctx.clone(), op: 0 }, slot.clone());
+            let reg = RecvReg::Handoff(
+                Waiter {
+                    ctx: ctx.clone(),
+                    op: 0,
+                },
+                slot.clone(),
+            );
             match self.chan.recv_slow(reg) {
                 RecvStart::Value(v) => return Some(v),
                 RecvStart::Closed => return None,
@@ -100,7 +110,9 @@ impl<T> Receiver<T> {
                         return Some(v);
                     }
                 }
-                RecvStart::Empty | RecvStart::TooManyPending(_) => unreachable!("a blocking receive registers"),
+                RecvStart::Empty | RecvStart::TooManyPending(_) => {
+                    unreachable!("a blocking receive registers")
+                }
             }
         }
     }
@@ -132,7 +144,9 @@ impl<T> Receiver<T> {
             RecvStart::Value(v) => Ok(v),
             RecvStart::Empty => Err(TryRecvError::Empty),
             RecvStart::Closed => Err(TryRecvError::Closed),
-            RecvStart::Registered | RecvStart::TooManyPending(_) => unreachable!("try_recv never registers"),
+            RecvStart::Registered | RecvStart::TooManyPending(_) => {
+                unreachable!("try_recv never registers")
+            }
         }
     }
 
@@ -227,13 +241,19 @@ impl<T> Drop for Receiver<T> {
 
 impl<T> fmt::Debug for Receiver<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Receiver").field("chan", &*self.chan).finish()
+        f.debug_struct("Receiver")
+            .field("chan", &*self.chan)
+            .finish()
     }
 }
 
 /// One poll of a parking receive, shared by [`RecvFuture`] and the
 /// `Stream` impl. `wait` holds the registration between polls.
-pub(crate) fn poll_recv<T>(chan: &Chan<T>, wait: &mut Option<Arc<Context>>, cx: &mut TaskContext<'_>) -> Poll<Option<T>> {
+pub(crate) fn poll_recv<T>(
+    chan: &Chan<T>,
+    wait: &mut Option<Arc<Context>>,
+    cx: &mut TaskContext<'_>,
+) -> Poll<Option<T>> {
     if !budget::try_spend() {
         cx.waker().wake_by_ref();
         return Poll::Pending;
@@ -260,14 +280,19 @@ pub(crate) fn poll_recv<T>(chan: &Chan<T>, wait: &mut Option<Arc<Context>>, cx: 
             ctx
         }
     };
-    match chan.recv_slow(RecvReg::Wake(Waiter { ctx: ctx.clone(), op: 0 })) {
+    match chan.recv_slow(RecvReg::Wake(Waiter {
+        ctx: ctx.clone(),
+        op: 0,
+    })) {
         RecvStart::Value(v) => Poll::Ready(Some(v)),
         RecvStart::Closed => Poll::Ready(None),
         RecvStart::Registered => {
             *wait = Some(ctx);
             Poll::Pending
         }
-        RecvStart::Empty | RecvStart::TooManyPending(_) => unreachable!("a parking receive registers"),
+        RecvStart::Empty | RecvStart::TooManyPending(_) => {
+            unreachable!("a parking receive registers")
+        }
     }
 }
 
@@ -309,7 +334,10 @@ impl<T> Drop for RecvFuture<'_, T> {
 
 impl<T> fmt::Debug for RecvFuture<'_, T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("RecvFuture").field("parked", &self.wait.is_some()).field("done", &self.done).finish()
+        f.debug_struct("RecvFuture")
+            .field("parked", &self.wait.is_some())
+            .field("done", &self.done)
+            .finish()
     }
 }
 

@@ -66,14 +66,20 @@ impl<T, R, F: FnOnce(Option<T>) -> R> Op<R> for RecvOp<'_, T, F> {
             RecvStart::Value(v) => Some(self.finish(Some(v))),
             RecvStart::Closed => Some(self.finish(None)),
             RecvStart::Empty => None,
-            RecvStart::Registered | RecvStart::TooManyPending(_) => unreachable!("try never registers"),
+            RecvStart::Registered | RecvStart::TooManyPending(_) => {
+                unreachable!("try never registers")
+            }
         }
     }
 
     fn register(&mut self, waiter: Waiter, blocking: bool) -> bool {
         let chan = &self.rx.chan;
         let slot = if blocking && chan.is_rendezvous() {
-            Some(self.slot.get_or_insert_with(|| Arc::new(Mutex::new(None))).clone())
+            Some(
+                self.slot
+                    .get_or_insert_with(|| Arc::new(Mutex::new(None)))
+                    .clone(),
+            )
         } else {
             None
         };
@@ -113,7 +119,10 @@ impl<T, R, F: FnOnce(Result<(), SendError<T>>) -> R> SendOp<'_, T, F> {
 
 impl<T, R, F: FnOnce(Result<(), SendError<T>>) -> R> Op<R> for SendOp<'_, T, F> {
     fn try_now(&mut self) -> Option<R> {
-        let v = self.slot.take().expect("parkway: a `Select::send` slot was empty (it must hold the value to send)");
+        let v = self
+            .slot
+            .take()
+            .expect("parkway: a `Select::send` slot was empty (it must hold the value to send)");
         match chan::try_send(&self.tx.chan, v) {
             Ok(()) => Some(self.finish(Ok(()))),
             Err(TrySendError::Closed(v)) => Some(self.finish(Err(SendError(v)))),
@@ -222,7 +231,11 @@ impl<R> Default for Select<'_, R> {
 impl<'a, R> Select<'a, R> {
     /// An empty select.
     pub fn new() -> Self {
-        Self { ops: Vec::new(), default: None, priority: false }
+        Self {
+            ops: Vec::new(),
+            default: None,
+            priority: false,
+        }
     }
 
     /// Among ready operations, pick the first added instead of a random
@@ -234,8 +247,16 @@ impl<'a, R> Select<'a, R> {
 
     /// Adds a receive; `f` gets `Some(value)`, or `None` if the channel is
     /// closed and drained.
-    pub fn recv<T: Send>(&mut self, rx: &'a Receiver<T>, f: impl FnOnce(Option<T>) -> R + Send + 'a) -> &mut Self {
-        self.ops.push(Box::new(RecvOp { rx, f: Some(f), slot: None }));
+    pub fn recv<T: Send>(
+        &mut self,
+        rx: &'a Receiver<T>,
+        f: impl FnOnce(Option<T>) -> R + Send + 'a,
+    ) -> &mut Self {
+        self.ops.push(Box::new(RecvOp {
+            rx,
+            f: Some(f),
+            slot: None,
+        }));
         self
     }
 
@@ -249,7 +270,12 @@ impl<'a, R> Select<'a, R> {
         slot: &'a mut Option<T>,
         f: impl FnOnce(Result<(), SendError<T>>) -> R + Send + 'a,
     ) -> &mut Self {
-        self.ops.push(Box::new(SendOp { tx, slot, f: Some(f), parked: false }));
+        self.ops.push(Box::new(SendOp {
+            tx,
+            slot,
+            f: Some(f),
+            parked: false,
+        }));
         self
     }
 
@@ -283,7 +309,10 @@ impl<'a, R> Select<'a, R> {
     ///
     /// When polled with no operation and no default: it would wait forever.
     pub fn select(self) -> SelectFuture<'a, R> {
-        SelectFuture { sel: self, ctx: None }
+        SelectFuture {
+            sel: self,
+            ctx: None,
+        }
     }
 
     /// Waits, blocking the thread, until one operation commits (core.async
@@ -353,7 +382,13 @@ impl<'a, R> Select<'a, R> {
         ctx.reset();
         let mut registered = Vec::with_capacity(order.len());
         for &i in &order {
-            if self.ops[i].register(Waiter { ctx: ctx.clone(), op: i }, blocking) {
+            if self.ops[i].register(
+                Waiter {
+                    ctx: ctx.clone(),
+                    op: i,
+                },
+                blocking,
+            ) {
                 // Ready now: claim it ourselves, then complete it.
                 if ctx.try_claim(i) {
                     self.unregister_all(ctx, &registered, None);
@@ -429,7 +464,10 @@ pub struct SelectFuture<'a, R> {
 
 impl<R> fmt::Debug for SelectFuture<'_, R> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SelectFuture").field("sel", &self.sel).field("waiting", &self.ctx.is_some()).finish()
+        f.debug_struct("SelectFuture")
+            .field("sel", &self.sel)
+            .field("waiting", &self.ctx.is_some())
+            .finish()
     }
 }
 
@@ -489,9 +527,17 @@ impl<R> Drop for SelectFuture<'_, R> {
     }
 }
 
+/// Under loom every run of a model must make the same choices: a fixed
+/// "random" order.
+#[cfg(loom)]
+fn random_below(_n: usize) -> usize {
+    0
+}
+
 /// A small xorshift generator per thread, seeded from the thread's
 /// identity and a stack address, for the uniform choice among ready
 /// operations.
+#[cfg(not(loom))]
 fn random_below(n: usize) -> usize {
     use std::cell::Cell;
     thread_local! {

@@ -55,7 +55,10 @@ impl<T> Sender<T> {
     /// });
     /// ```
     pub fn send(&self, v: T) -> SendFuture<'_, T> {
-        SendFuture { chan: &self.chan, state: SendState::Init(v) }
+        SendFuture {
+            chan: &self.chan,
+            state: SendState::Init(v),
+        }
     }
 
     /// Sends `v`, blocking the thread while the channel has no room
@@ -88,7 +91,13 @@ impl<T> Sender<T> {
             Err(v) => v,
         };
         let ctx = Context::for_thread();
-        match self.chan.send_slow(v, SendReg::Value(Waiter { ctx: ctx.clone(), op: 0 })) {
+        match self.chan.send_slow(
+            v,
+            SendReg::Value(Waiter {
+                ctx: ctx.clone(),
+                op: 0,
+            }),
+        ) {
             SendStart::Sent => Ok(()),
             SendStart::Closed(v) => Err(SendError(v)),
             SendStart::Parked => loop {
@@ -157,7 +166,11 @@ impl<T> Sender<T> {
     /// tx.put(1, |r| assert!(r.is_ok())).unwrap();
     /// assert_eq!(rx.try_recv(), Ok(1));
     /// ```
-    pub fn put(&self, v: T, f: impl FnOnce(Result<(), SendError<T>>) + Send + 'static) -> Result<(), PutError<T>> {
+    pub fn put(
+        &self,
+        v: T,
+        f: impl FnOnce(Result<(), SendError<T>>) + Send + 'static,
+    ) -> Result<(), PutError<T>> {
         let v = match self.chan.send_fast(v) {
             Ok(r) => {
                 chan::run_callback("put", move || f(r));
@@ -215,7 +228,9 @@ impl<T> Sender<T> {
 impl<T> Clone for Sender<T> {
     fn clone(&self) -> Self {
         self.chan.add_sender();
-        Self { chan: self.chan.clone() }
+        Self {
+            chan: self.chan.clone(),
+        }
     }
 }
 
@@ -267,7 +282,13 @@ impl<T> Future for SendFuture<'_, T> {
                     Err(v) => v,
                 };
                 let ctx = Context::for_task(cx.waker());
-                match this.chan.send_slow(v, SendReg::Value(Waiter { ctx: ctx.clone(), op: 0 })) {
+                match this.chan.send_slow(
+                    v,
+                    SendReg::Value(Waiter {
+                        ctx: ctx.clone(),
+                        op: 0,
+                    }),
+                ) {
                     SendStart::Sent => Poll::Ready(Ok(())),
                     SendStart::Closed(v) => Poll::Ready(Err(SendError(v))),
                     SendStart::Parked => {

@@ -99,5 +99,8 @@ pub(crate) fn loom_sc_fence() {
     loom::sync::atomic::fence(loom::sync::atomic::Ordering::SeqCst);
 }
 
-#[allow(unused_imports, reason = "not every item is used in every configuration")]
+#[allow(
+    unused_imports,
+    reason = "not every item is used in every configuration"
+)]
 pub(crate) use imp::*;

@@ -10,7 +10,9 @@
 
 use std::task::Waker;
 
-use crate::sync::{current_thread, park, spin_loop, Arc, AtomicBool, AtomicUsize, Mutex, Ordering, Thread};
+use crate::sync::{
+    current_thread, park, spin_loop, Arc, AtomicBool, AtomicUsize, Mutex, Ordering, Thread,
+};
 
 /// [`Context::state`] value while nobody has claimed the context.
 pub(crate) const WAITING: usize = 0;

@@ -51,7 +51,10 @@ impl<T> PromiseCell<T> {
 
     /// Stores `v` if the cell is empty and open.
     pub(crate) fn set(&self, v: T) -> Result<(), SetError<T>> {
-        match self.state.compare_exchange(EMPTY, WRITING, Ordering::Acquire, Ordering::Acquire) {
+        match self
+            .state
+            .compare_exchange(EMPTY, WRITING, Ordering::Acquire, Ordering::Acquire)
+        {
             Ok(_) => {
                 // SAFETY: winning the EMPTY → WRITING CAS gives this thread
                 // exclusive access to `value`: readers only touch it after
@@ -73,7 +76,10 @@ impl<T> PromiseCell<T> {
             // value was written; the load above synchronizes with it. From
             // then on the value is never written, and `clone_lock` makes
             // this the only reference in use.
-            Some(self.value.with(|p| (self.clone)(unsafe { (*p).assume_init_ref() })))
+            Some(
+                self.value
+                    .with(|p| (self.clone)(unsafe { (*p).assume_init_ref() })),
+            )
         } else {
             None
         }
@@ -88,7 +94,10 @@ impl<T> PromiseCell<T> {
     /// keeps its value. Returns whether a value is (or is about to be) there.
     pub(crate) fn close(&self) -> bool {
         loop {
-            match self.state.compare_exchange(EMPTY, CLOSED, Ordering::AcqRel, Ordering::Acquire) {
+            match self
+                .state
+                .compare_exchange(EMPTY, CLOSED, Ordering::AcqRel, Ordering::Acquire)
+            {
                 Ok(_) | Err(CLOSED) => return false,
                 Err(FULL) => return true,
                 // A writer is between its CAS and its store: it will finish.
@@ -110,7 +119,9 @@ impl<T> Drop for PromiseCell<T> {
 
 impl<T> fmt::Debug for PromiseCell<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("PromiseCell").field("set", &self.is_set()).finish()
+        f.debug_struct("PromiseCell")
+            .field("set", &self.is_set())
+            .finish()
     }
 }
 

@@ -59,7 +59,10 @@ pub enum PushError<T> {
 
 impl<T> PushError<T> {
     /// The value that was not pushed.
-    #[cfg_attr(not(any(test, loom)), allow(dead_code, reason = "the ring's own tests and the loom models use it"))]
+    #[cfg_attr(
+        not(any(test, loom)),
+        allow(dead_code, reason = "the ring's own tests and the loom models use it")
+    )]
     pub fn into_inner(self) -> T {
         match self {
             Self::Full(v) | Self::Closed(v) => v,
@@ -164,7 +167,9 @@ impl<T> Ring<T> {
             .checked_add(1)
             .and_then(usize::checked_next_power_of_two)
             .expect("Ring capacity overflows usize positions");
-        let one_lap = mark_bit.checked_mul(2).expect("Ring capacity overflows usize positions");
+        let one_lap = mark_bit
+            .checked_mul(2)
+            .expect("Ring capacity overflows usize positions");
         Self {
             head: CachePadded::new(AtomicUsize::new(0)),
             tail: CachePadded::new(AtomicUsize::new(0)),
@@ -183,7 +188,10 @@ impl<T> Ring<T> {
     /// # Errors
     ///
     /// `Err(value)` when the ring is full.
-    #[cfg_attr(not(any(test, loom)), allow(dead_code, reason = "the ring's own tests and the loom models use it"))]
+    #[cfg_attr(
+        not(any(test, loom)),
+        allow(dead_code, reason = "the ring's own tests and the loom models use it")
+    )]
     pub fn push(&self, value: T) -> Result<(), T> {
         self.push_open(value).map_err(PushError::into_inner)
     }
@@ -209,7 +217,10 @@ impl<T> Ring<T> {
     /// oldest value and returns it. Never fails.
     ///
     /// This is a put on core.async's `sliding-buffer`.
-    #[cfg_attr(not(any(test, loom)), allow(dead_code, reason = "the ring's own tests and the loom models use it"))]
+    #[cfg_attr(
+        not(any(test, loom)),
+        allow(dead_code, reason = "the ring's own tests and the loom models use it")
+    )]
     pub fn force_push(&self, value: T) -> Option<T> {
         match self.force_push_open(value) {
             Ok(evicted) => evicted,
@@ -243,7 +254,8 @@ impl<T> Ring<T> {
             // the mark meanwhile: adding the distance keeps it (no carry
             // reaches the mark bit: the index part goes from `index` to 0
             // or `index + 1 < capacity`).
-            self.tail.fetch_add(new_tail.wrapping_sub(tail), Ordering::SeqCst);
+            self.tail
+                .fetch_add(new_tail.wrapping_sub(tail), Ordering::SeqCst);
             let slot = &self.slots[index];
             let old = slot.value.with_mut(|p| {
                 // SAFETY:
@@ -356,7 +368,10 @@ impl<T> Ring<T> {
     }
 
     /// Whether [`close`](Ring::close) was called.
-    #[cfg_attr(not(any(test, loom)), allow(dead_code, reason = "the ring's own tests and the loom models use it"))]
+    #[cfg_attr(
+        not(any(test, loom)),
+        allow(dead_code, reason = "the ring's own tests and the loom models use it")
+    )]
     pub fn is_closed(&self) -> bool {
         self.tail.load(Ordering::SeqCst) & self.mark_bit != 0
     }
@@ -599,7 +614,11 @@ mod tests {
 
     fn assert_dropped_once(drops: &[AtomicUsize]) {
         for (id, d) in drops.iter().enumerate() {
-            assert_eq!(d.load(Ordering::Relaxed), 1, "value {id} dropped wrong number of times");
+            assert_eq!(
+                d.load(Ordering::Relaxed),
+                1,
+                "value {id} dropped wrong number of times"
+            );
         }
     }
 
@@ -689,7 +708,11 @@ mod tests {
             for v in 0..50_000u64 {
                 match next() % 4 {
                     0 => {
-                        let expected = if model.len() == cap { model.pop_front() } else { None };
+                        let expected = if model.len() == cap {
+                            model.pop_front()
+                        } else {
+                            None
+                        };
                         model.push_back(v);
                         assert_eq!(r.force_push(v), expected);
                     }
@@ -765,7 +788,10 @@ mod tests {
         const N: usize = 20;
         for cap in [1, 3, 4] {
             let drops = drop_counters(N);
-            let val = |id| Tracked { id, drops: drops.clone() };
+            let val = |id| Tracked {
+                id,
+                drops: drops.clone(),
+            };
             {
                 let r = Ring::new(cap);
                 let mut id = 0;
@@ -795,7 +821,10 @@ mod tests {
     #[test]
     fn drop_with_wrapped_head_drops_each_value_once() {
         let drops = drop_counters(5);
-        let val = |id| Tracked { id, drops: drops.clone() };
+        let val = |id| Tracked {
+            id,
+            drops: drops.clone(),
+        };
         {
             let r = Ring::new(3);
             for id in 0..3 {
@@ -964,7 +993,11 @@ mod tests {
             let mut last = [None; PRODUCERS];
             for &v in &got {
                 let (p, seq) = (v >> 32, v & 0xffff_ffff);
-                assert!(last[p] < Some(seq), "producer {p}: {seq} after {:?}", last[p]);
+                assert!(
+                    last[p] < Some(seq),
+                    "producer {p}: {seq} after {:?}",
+                    last[p]
+                );
                 last[p] = Some(seq);
             }
             all.extend(got);
@@ -991,7 +1024,11 @@ mod tests {
             let mut last = [None; PRODUCERS];
             for &v in seen {
                 let (p, seq) = (v >> 32, v & 0xffff_ffff);
-                assert!(last[p] < Some(seq), "producer {p}: {seq} after {:?}", last[p]);
+                assert!(
+                    last[p] < Some(seq),
+                    "producer {p}: {seq} after {:?}",
+                    last[p]
+                );
                 last[p] = Some(seq);
             }
         };
@@ -1001,8 +1038,9 @@ mod tests {
                 let (ring, start, done) = (ring.clone(), start.clone(), done.clone());
                 thread::spawn(move || {
                     start.wait();
-                    let evicted: Vec<_> =
-                        (0..PER_PRODUCER).filter_map(|seq| ring.force_push(value(p, seq))).collect();
+                    let evicted: Vec<_> = (0..PER_PRODUCER)
+                        .filter_map(|seq| ring.force_push(value(p, seq)))
+                        .collect();
                     done.fetch_add(1, Ordering::Release);
                     evicted
                 })
@@ -1045,7 +1083,10 @@ mod tests {
         assert!(ring.is_empty());
         // The ring is small and consumers are few: evictions must happen,
         // or this test checks nothing of force_push's eviction path.
-        assert!(evictions > 0 && popped > 0, "evictions {evictions}, popped {popped}");
+        assert!(
+            evictions > 0 && popped > 0,
+            "evictions {evictions}, popped {popped}"
+        );
         // received ⊆ sent, no duplicates, and nothing lost: every value was
         // popped or evicted-and-returned.
         let unique: HashSet<_> = seen.iter().copied().collect();

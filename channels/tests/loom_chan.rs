@@ -1,0 +1,237 @@
+//! Loom models of the channel's park/wake handshakes: a parked party is
+//! always woken when its operation can complete (no lost wake-up), values
+//! arrive exactly once and in order, and close reaches every waiter.
+//!
+//! Run with:
+//! `RUSTFLAGS="--cfg loom" LOOM_MAX_PREEMPTIONS=2 cargo test --release -p parkway-channels --test loom_chan`
+#![cfg(loom)]
+
+use loom::future::block_on;
+use loom::thread;
+use parkway_channels::{bounded, promise, sliding, unbuffered, Select, TryRecvError};
+
+/// A full ring: the sender parks, the receiver's pop must refill and wake it.
+#[test]
+fn bounded_blocking_sender_parks_and_is_woken() {
+    loom::model(|| {
+        let (tx, rx) = bounded::<u32>(1);
+        let t = thread::spawn(move || {
+            tx.send_blocking(1).unwrap();
+            tx.send_blocking(2).unwrap();
+        });
+        assert_eq!(rx.recv_blocking(), Some(1));
+        assert_eq!(rx.recv_blocking(), Some(2));
+        t.join().unwrap();
+        assert_eq!(rx.recv_blocking(), None);
+    });
+}
+
+/// An empty ring: the async receiver registers while a lock-free push
+/// races with it; the push must wake it (the SeqCst handshake).
+#[test]
+fn bounded_async_receiver_vs_lock_free_push() {
+    loom::model(|| {
+        let (tx, rx) = bounded::<u32>(2);
+        let t = thread::spawn(move || {
+            tx.try_send(7).unwrap();
+        });
+        assert_eq!(block_on(rx.recv()), Some(7));
+        t.join().unwrap();
+    });
+}
+
+/// Rendezvous: a blocked receiver is handed the value.
+#[test]
+fn unbuffered_handoff() {
+    loom::model(|| {
+        let (tx, rx) = unbuffered::<u32>();
+        let t = thread::spawn(move || rx.recv_blocking());
+        tx.send_blocking(3).unwrap();
+        assert_eq!(t.join().unwrap(), Some(3));
+    });
+}
+
+/// Rendezvous between two futures: the sender parks its value, the
+/// receiver is woken and takes it, and the sender completes.
+#[test]
+fn unbuffered_async_both_sides() {
+    loom::model(|| {
+        let (tx, rx) = unbuffered::<u32>();
+        let t = thread::spawn(move || block_on(rx.recv()));
+        block_on(tx.send(4)).unwrap();
+        assert_eq!(t.join().unwrap(), Some(4));
+    });
+}
+
+/// Close while a receiver is parked: it gets `None`; a buffered value
+/// sent before the close is still delivered first.
+#[test]
+fn close_wakes_parked_receiver_after_delivering() {
+    loom::model(|| {
+        let (tx, rx) = bounded::<u32>(1);
+        let t = thread::spawn(move || {
+            let a = rx.recv_blocking();
+            let b = rx.recv_blocking();
+            (a, b)
+        });
+        tx.try_send(1).unwrap();
+        drop(tx);
+        assert_eq!(t.join().unwrap(), (Some(1), None));
+    });
+}
+
+/// A sender parked at close still delivers its value.
+#[test]
+fn parked_sender_delivers_after_close() {
+    loom::model(|| {
+        let (tx, rx) = bounded::<u32>(1);
+        tx.try_send(1).unwrap();
+        let tx2 = tx.clone();
+        let t = thread::spawn(move || tx2.send_blocking(2));
+        let closer = thread::spawn(move || tx.close());
+        closer.join().unwrap();
+        let first = rx.recv_blocking();
+        let second = rx.recv_blocking();
+        let sent = t.join().unwrap();
+        assert_eq!(first, Some(1));
+        match sent {
+            // The send began before the close: its value is delivered.
+            Ok(()) => assert_eq!(second, Some(2)),
+            // It began after: it failed and kept its value.
+            Err(e) => {
+                assert_eq!(e.0, 2);
+                assert_eq!(second, None);
+            }
+        }
+        assert_eq!(rx.try_recv(), Err(TryRecvError::Closed));
+    });
+}
+
+/// A blocking select parked on two channels is woken by the one that gets
+/// a value, and commits exactly that receive.
+#[test]
+fn select_blocking_woken_by_one_channel() {
+    loom::model(|| {
+        let (tx_a, rx_a) = bounded::<u32>(1);
+        let (tx_b, rx_b) = bounded::<u32>(1);
+        let t = thread::spawn(move || {
+            tx_b.try_send(2).unwrap();
+        });
+        let mut sel = Select::new();
+        sel.recv(&rx_a, |v| (0, v)).recv(&rx_b, |v| (1, v));
+        assert_eq!(sel.select_blocking(), (1, Some(2)));
+        t.join().unwrap();
+        assert_eq!(rx_a.try_recv(), Err(TryRecvError::Empty));
+        drop(tx_a);
+    });
+}
+
+/// A select's send on an unbuffered channel parks its value; a receiver
+/// takes it, and the select commits the send.
+#[test]
+fn select_send_unbuffered_taken_by_receiver() {
+    loom::model(|| {
+        let (tx, rx) = unbuffered::<u32>();
+        let (_keep, never) = bounded::<u32>(1);
+        let t = thread::spawn(move || rx.recv_blocking());
+        let mut slot = Some(5);
+        let mut sel = Select::new();
+        sel.recv(&never, |_| "recv").send(&tx, &mut slot, |r| {
+            assert!(r.is_ok());
+            "sent"
+        });
+        assert_eq!(sel.select_blocking(), "sent");
+        assert_eq!(t.join().unwrap(), Some(5));
+        assert_eq!(slot, None);
+    });
+}
+
+/// A sliding buffer never parks and never loses the newest value.
+#[test]
+fn sliding_keeps_newest() {
+    loom::model(|| {
+        let (tx, rx) = sliding::<u32>(1);
+        let tx2 = tx.clone();
+        let t = thread::spawn(move || tx2.try_send(1).unwrap());
+        tx.try_send(2).unwrap();
+        t.join().unwrap();
+        drop(tx);
+        let v = rx.recv_blocking().unwrap();
+        assert!(v == 1 || v == 2);
+        assert_eq!(rx.recv_blocking(), None);
+    });
+}
+
+/// A promise delivers its first value to a receiver parked before it.
+#[test]
+fn promise_wakes_parked_receiver() {
+    loom::model(|| {
+        let (tx, rx) = promise::<u32>();
+        let rx2 = rx.clone();
+        let t = thread::spawn(move || block_on(rx2.recv()));
+        tx.try_send(9).unwrap();
+        assert_eq!(t.join().unwrap(), Some(9));
+        assert_eq!(rx.try_recv(), Ok(9));
+    });
+}
+
+/// Two channels each get a value from their own thread while a blocking
+/// select waits on both: exactly one receive commits, the other value
+/// stays in its channel.
+#[test]
+fn select_blocking_two_senders() {
+    loom::model(|| {
+        let (tx_a, rx_a) = bounded::<u32>(1);
+        let (tx_b, rx_b) = bounded::<u32>(1);
+        let t = thread::spawn(move || {
+            tx_a.try_send(1).unwrap();
+            tx_a
+        });
+        let t2 = thread::spawn(move || {
+            tx_b.try_send(2).unwrap();
+            tx_b
+        });
+        let mut sel = Select::new();
+        sel.recv(&rx_a, |v| (0, v)).recv(&rx_b, |v| (1, v));
+        let (which, v) = sel.select_blocking();
+        let _tx_a = t.join().unwrap();
+        let _tx_b = t2.join().unwrap();
+        if which == 0 {
+            assert_eq!(v, Some(1));
+            assert_eq!(rx_b.try_recv(), Ok(2));
+        } else {
+            assert_eq!(v, Some(2));
+            assert_eq!(rx_a.try_recv(), Ok(1));
+        }
+    });
+}
+
+/// As above, with each sender closing its channel after sending, and an
+/// async select.
+#[test]
+fn select_async_two_senders_close() {
+    loom::model(|| {
+        let (tx_a, rx_a) = bounded::<u32>(1);
+        let (tx_b, rx_b) = bounded::<u32>(1);
+        let t = thread::spawn(move || {
+            tx_a.try_send(1).unwrap();
+            tx_a.close();
+        });
+        let t2 = thread::spawn(move || {
+            tx_b.try_send(2).unwrap();
+            tx_b.close();
+        });
+        let mut sel = Select::new();
+        sel.recv(&rx_a, |v| (0, v)).recv(&rx_b, |v| (1, v));
+        let (which, v) = block_on(sel.select());
+        t.join().unwrap();
+        t2.join().unwrap();
+        if which == 0 {
+            assert_eq!(v, Some(1));
+            assert_eq!(rx_b.try_recv(), Ok(2));
+        } else {
+            assert_eq!(v, Some(2));
+            assert_eq!(rx_a.try_recv(), Ok(1));
+        }
+    });
+}
