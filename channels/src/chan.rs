@@ -478,13 +478,19 @@ impl<T> Chan<T> {
                             d.takes.push((cb, Some(v)));
                             return Ok(());
                         }
-                        RecvEntry::Handoff { waiter, .. } => {
+                        RecvEntry::Handoff { waiter, slot } => {
+                            // Claim while holding the slot's lock: the owner
+                            // reads the slot only after seeing the claim, so
+                            // it finds the value there.
+                            let slot = slot.clone();
+                            let mut slot = slot.lock();
                             if waiter.try_claim() {
-                                let Some(RecvEntry::Handoff { waiter, slot }) = w.recvq.remove(i)
+                                *slot = Some(v);
+                                drop(slot);
+                                let Some(RecvEntry::Handoff { waiter, .. }) = w.recvq.remove(i)
                                 else {
                                     unreachable!()
                                 };
-                                *slot.lock() = Some(v);
                                 d.wake.push(waiter.ctx);
                                 return Ok(());
                             }

@@ -87,21 +87,32 @@ impl<T> Receiver<T> {
             return Some(v);
         }
         let ctx = Context::for_thread();
-        let slot = Arc::new(Mutex::new(None));
+        let out = self.recv_blocking_slow(&ctx);
+        Context::recycle(ctx);
+        out
+    }
+
+    fn recv_blocking_slow(&self, ctx: &Arc<Context>) -> Option<T> {
+        // Only an unbuffered channel hands values over; the others wake.
+        let slot = self
+            .chan
+            .is_rendezvous()
+            .then(|| Arc::new(Mutex::new(None)));
         loop {
-            let reg = RecvReg::Handoff(
-                Waiter {
-                    ctx: ctx.clone(),
-                    op: 0,
-                },
-                slot.clone(),
-            );
+            let waiter = Waiter {
+                ctx: ctx.clone(),
+                op: 0,
+            };
+            let reg = match &slot {
+                Some(slot) => RecvReg::Handoff(waiter, slot.clone()),
+                None => RecvReg::Wake(waiter),
+            };
             match self.chan.recv_slow(reg) {
                 RecvStart::Value(v) => return Some(v),
                 RecvStart::Closed => return None,
                 RecvStart::Registered => {
                     ctx.wait_blocking();
-                    if let Some(v) = slot.lock().take() {
+                    if let Some(v) = slot.as_ref().and_then(|s| s.lock().take()) {
                         return Some(v);
                     }
                     // Woken (our registration is gone): look again.

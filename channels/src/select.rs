@@ -327,22 +327,23 @@ impl<'a, R> Select<'a, R> {
         check_blocking("alt_blocking!");
         self.assert_can_finish();
         let ctx = Context::for_thread();
-        loop {
+        let out = loop {
             match self.round(&ctx, true) {
-                Round::Done(r) => return r,
+                Round::Done(r) => break r,
                 Round::Again => continue,
                 Round::Waiting => loop {
                     ctx.wait_blocking();
                     if let Some(r) = self.after_wake(&ctx) {
                         match r {
-                            Round::Done(r) => return r,
+                            Round::Done(r) => return finish(ctx, r),
                             Round::Again => break,
                             Round::Waiting => continue,
                         }
                     }
                 },
             }
-        }
+        };
+        finish(ctx, out)
     }
 
     fn assert_can_finish(&self) {
@@ -446,6 +447,12 @@ impl<'a, R> Select<'a, R> {
             }
         }
     }
+}
+
+/// Ends a blocking select: the context goes back to the thread's cache.
+fn finish<R>(ctx: Arc<Context>, r: R) -> R {
+    Context::recycle(ctx);
+    r
 }
 
 enum Round<R> {

@@ -55,13 +55,32 @@ impl Context {
         })
     }
 
-    /// A context for the current thread.
+    /// A context for the current thread: the thread's cached one when no
+    /// channel still holds a reference to it, else a new one.
     pub(crate) fn for_thread() -> Arc<Self> {
+        #[cfg(not(loom))]
+        if let Some(ctx) = THREAD_CTX.try_with(|c| c.take()).ok().flatten() {
+            if Arc::strong_count(&ctx) == 1 {
+                ctx.reset();
+                return ctx;
+            }
+        }
         Arc::new(Self {
             state: AtomicUsize::new(WAITING),
             poked: AtomicBool::new(false),
             unparker: Unparker::Thread(current_thread()),
         })
+    }
+
+    /// Gives a thread context back to the thread's cache once the blocking
+    /// operation that used it is over.
+    pub(crate) fn recycle(ctx: Arc<Self>) {
+        #[cfg(not(loom))]
+        if Arc::strong_count(&ctx) == 1 {
+            let _ = THREAD_CTX.try_with(|c| c.set(Some(ctx)));
+        }
+        #[cfg(loom)]
+        drop(ctx);
     }
 
     /// Stores the waker of the current poll, if it changed.
@@ -144,6 +163,13 @@ impl Context {
             park();
         }
     }
+}
+
+#[cfg(not(loom))]
+thread_local! {
+    /// The blocking-operation context of this thread, reused so a blocking
+    /// send or receive that must wait does not allocate.
+    static THREAD_CTX: std::cell::Cell<Option<Arc<Context>>> = const { std::cell::Cell::new(None) };
 }
 
 /// Rounds of spinning/yielding before a blocked thread parks.

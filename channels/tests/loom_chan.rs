@@ -235,3 +235,22 @@ fn select_async_two_senders_close() {
         }
     });
 }
+
+/// A blocking select receiving from an unbuffered channel is handed the
+/// value by the sender (the hand-off slot is written under the claim), and
+/// a blocked `recv_blocking` likewise: no value is lost between the claim
+/// and the read.
+#[test]
+fn select_blocking_handoff_from_sender() {
+    loom::model(|| {
+        let (tx, rx) = unbuffered::<u32>();
+        let (_keep, never) = bounded::<u32>(1);
+        let t = thread::spawn(move || {
+            tx.send_blocking(8).unwrap();
+        });
+        let mut sel = Select::new();
+        sel.recv(&never, |_| None).recv(&rx, |v| v);
+        assert_eq!(sel.select_blocking(), Some(8));
+        t.join().unwrap();
+    });
+}
