@@ -714,7 +714,9 @@ impl<T> Chan<T> {
         let mut d = Deferred::new();
         {
             let mut w = self.lock();
-            self.refill_locked(&mut w, &mut d);
+            if self.refill_locked(&mut w, &mut d) {
+                self.notify_recv_locked(&mut w, &mut d);
+            }
             self.sync_flags(&w);
         }
         d.run();
@@ -722,9 +724,11 @@ impl<T> Chan<T> {
 
     /// Moves parked senders' values into the fixed ring while it has room,
     /// completing those senders, and wakes selects waiting for room.
-    fn refill_locked(&self, w: &mut Waiters<T>, d: &mut Deferred<T>) {
+    /// Returns whether it moved any value (the caller decides whether
+    /// receivers need waking: a receiver calling this is about to consume).
+    fn refill_locked(&self, w: &mut Waiters<T>, d: &mut Deferred<T>) -> bool {
         let Buffer::Fixed(ring) = &self.buf else {
-            return;
+            return false;
         };
         let mut moved = false;
         while let Some(entry) = w.sendq.pop_front() {
@@ -765,9 +769,7 @@ impl<T> Chan<T> {
                 }
             }
         }
-        if moved {
-            self.notify_recv_locked(w, d);
-        }
+        moved
     }
 
     /// Removes a receiver's registration. `false` means it is gone: the
@@ -813,14 +815,19 @@ impl<T> Chan<T> {
             return self.deliver_promise_locked(w, d);
         }
         while let Some(RecvEntry::Take(_)) = w.recvq.front() {
-            let Some(v) = self.take_value_locked(w, d) else {
-                return;
-            };
             let Some(RecvEntry::Take(cb)) = w.recvq.pop_front() else {
                 unreachable!()
             };
-            w.takes -= 1;
-            d.takes.push((cb, Some(v)));
+            match self.take_value_locked(w, d) {
+                Some(v) => {
+                    w.takes -= 1;
+                    d.takes.push((cb, Some(v)));
+                }
+                None => {
+                    w.recvq.push_front(RecvEntry::Take(cb));
+                    return;
+                }
+            }
         }
         self.wake_one_receiver(w, d, None);
     }
