@@ -145,7 +145,8 @@ pub(crate) enum RecvStart<T> {
 
 /// Work to do once the lock is released.
 pub(crate) struct Deferred<T> {
-    wake: Vec<Arc<Context>>,
+    /// Contexts to wake; the common case, one, needs no allocation.
+    wake: Wakes,
     poke: Vec<Arc<Context>>,
     puts: Vec<(PutCallback<T>, Result<(), SendError<T>>)>,
     takes: Vec<(TakeCallback<T>, Option<T>)>,
@@ -155,7 +156,7 @@ pub(crate) struct Deferred<T> {
 impl<T> Deferred<T> {
     pub(crate) fn new() -> Self {
         Self {
-            wake: Vec::new(),
+            wake: Wakes::default(),
             poke: Vec::new(),
             puts: Vec::new(),
             takes: Vec::new(),
@@ -165,7 +166,10 @@ impl<T> Deferred<T> {
 
     /// Runs everything, in order: wakes, callbacks, drops.
     pub(crate) fn run(self) {
-        for ctx in self.wake {
+        if let Some(ctx) = self.wake.first {
+            ctx.unpark();
+        }
+        for ctx in self.wake.rest {
             ctx.unpark();
         }
         for ctx in self.poke {
@@ -178,6 +182,23 @@ impl<T> Deferred<T> {
             run_callback("take", move || cb(v));
         }
         drop(self.drop);
+    }
+}
+
+/// Contexts to wake after the lock is released.
+#[derive(Default)]
+pub(crate) struct Wakes {
+    first: Option<Arc<Context>>,
+    rest: Vec<Arc<Context>>,
+}
+
+impl Wakes {
+    pub(crate) fn push(&mut self, ctx: Arc<Context>) {
+        if self.first.is_none() {
+            self.first = Some(ctx);
+        } else {
+            self.rest.push(ctx);
+        }
     }
 }
 

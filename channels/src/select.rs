@@ -293,7 +293,7 @@ impl<'a, R> Select<'a, R> {
     /// Gives the select back if nothing was ready and there is no default.
     pub fn try_select(mut self) -> Result<R, Self> {
         let order = self.order();
-        if let Some(r) = self.try_all(&order) {
+        if let Some(r) = self.try_all(order.as_slice()) {
             return Ok(r);
         }
         match self.default.take() {
@@ -354,35 +354,46 @@ impl<'a, R> Select<'a, R> {
     }
 
     /// The order in which to try the operations: insertion order with
-    /// `priority`, else a uniformly random permutation.
-    fn order(&self) -> Vec<usize> {
-        let mut order: Vec<usize> = (0..self.ops.len()).collect();
+    /// `priority`, else a uniformly random permutation. Up to 32 operations
+    /// need no allocation.
+    fn order(&self) -> Order {
+        let n = self.ops.len();
+        let mut order = if n <= INLINE_OPS {
+            Order::Inline([0; INLINE_OPS], n as u8)
+        } else {
+            Order::Heap(vec![0; n])
+        };
+        let slice = order.as_mut_slice();
+        for (i, slot) in slice.iter_mut().enumerate() {
+            *slot = i as u32;
+        }
         if !self.priority {
-            for i in (1..order.len()).rev() {
+            for i in (1..slice.len()).rev() {
                 let j = random_below(i + 1);
-                order.swap(i, j);
+                slice.swap(i, j);
             }
         }
         order
     }
 
-    fn try_all(&mut self, order: &[usize]) -> Option<R> {
-        order.iter().find_map(|&i| self.ops[i].try_now())
+    fn try_all(&mut self, order: &[u32]) -> Option<R> {
+        order.iter().find_map(|&i| self.ops[i as usize].try_now())
     }
 
     /// One round: try everything, else register everything and report
     /// whether the context was claimed meanwhile.
     fn round(&mut self, ctx: &Arc<Context>, blocking: bool) -> Round<R> {
         let order = self.order();
-        if let Some(r) = self.try_all(&order) {
+        let order = order.as_slice();
+        if let Some(r) = self.try_all(order) {
             return Round::Done(r);
         }
         if let Some(d) = self.default.take() {
             return Round::Done(d());
         }
         ctx.reset();
-        let mut registered = Vec::with_capacity(order.len());
-        for &i in &order {
+        for (k, &i) in order.iter().enumerate() {
+            let i = i as usize;
             if self.ops[i].register(
                 Waiter {
                     ctx: ctx.clone(),
@@ -392,7 +403,7 @@ impl<'a, R> Select<'a, R> {
             ) {
                 // Ready now: claim it ourselves, then complete it.
                 if ctx.try_claim(i) {
-                    self.unregister_all(ctx, &registered, None);
+                    self.unregister(ctx, &order[..k], None);
                     return match self.ops[i].try_now() {
                         Some(r) => Round::Done(r),
                         None => Round::Again,
@@ -400,7 +411,6 @@ impl<'a, R> Select<'a, R> {
                 }
                 break; // claimed through another channel meanwhile
             }
-            registered.push(i);
         }
         match ctx.selected() {
             None => Round::Waiting,
@@ -418,8 +428,7 @@ impl<'a, R> Select<'a, R> {
             // look again.
             let abort = self.ops.len();
             if ctx.try_claim(abort) {
-                let all: Vec<usize> = (0..self.ops.len()).collect();
-                self.unregister_all(ctx, &all, None);
+                self.unregister_all(ctx, None);
                 return Some(Round::Again);
             }
             let j = ctx.selected().expect("claimed");
@@ -432,19 +441,53 @@ impl<'a, R> Select<'a, R> {
     /// rest and complete `j`, or start a new round if it can no longer
     /// complete (its value went to someone else).
     fn finish_claimed(&mut self, ctx: &Arc<Context>, j: usize) -> Round<R> {
-        let all: Vec<usize> = (0..self.ops.len()).collect();
-        self.unregister_all(ctx, &all, Some(j));
+        self.unregister_all(ctx, Some(j));
         match self.ops[j].on_claimed() {
             Some(r) => Round::Done(r),
             None => Round::Again,
         }
     }
 
-    fn unregister_all(&mut self, ctx: &Arc<Context>, ops: &[usize], except: Option<usize>) {
+    fn unregister(&mut self, ctx: &Arc<Context>, ops: &[u32], except: Option<usize>) {
         for &i in ops {
+            let i = i as usize;
             if Some(i) != except {
                 self.ops[i].unregister(ctx, i);
             }
+        }
+    }
+
+    /// Removes every registration of the round, but `except`'s.
+    fn unregister_all(&mut self, ctx: &Arc<Context>, except: Option<usize>) {
+        for i in 0..self.ops.len() {
+            if Some(i) != except {
+                self.ops[i].unregister(ctx, i);
+            }
+        }
+    }
+}
+
+/// Operations whose try order needs no allocation.
+const INLINE_OPS: usize = 32;
+
+/// A try order: a permutation of the operation indices.
+enum Order {
+    Inline([u32; INLINE_OPS], u8),
+    Heap(Vec<u32>),
+}
+
+impl Order {
+    fn as_slice(&self) -> &[u32] {
+        match self {
+            Self::Inline(a, n) => &a[..usize::from(*n)],
+            Self::Heap(v) => v,
+        }
+    }
+
+    fn as_mut_slice(&mut self) -> &mut [u32] {
+        match self {
+            Self::Inline(a, n) => &mut a[..usize::from(*n)],
+            Self::Heap(v) => v,
         }
     }
 }
@@ -520,14 +563,13 @@ impl<R> Drop for SelectFuture<'_, R> {
     fn drop(&mut self) {
         let Some(ctx) = self.ctx.take() else { return };
         let abort = self.sel.ops.len();
-        let all: Vec<usize> = (0..self.sel.ops.len()).collect();
         if ctx.try_claim(abort) {
-            self.sel.unregister_all(&ctx, &all, None);
+            self.sel.unregister_all(&ctx, None);
             return;
         }
         // Claimed for an operation we will never complete.
         let j = ctx.selected().expect("claimed");
-        self.sel.unregister_all(&ctx, &all, Some(j));
+        self.sel.unregister_all(&ctx, Some(j));
         if j < self.sel.ops.len() {
             self.sel.ops[j].pass_on();
         }

@@ -144,26 +144,44 @@ impl Context {
     }
 
     /// Blocks the current thread (which must own this context) until it is
-    /// claimed or poked. Spins briefly first: a hand-off that arrives within
-    /// a few microseconds costs no syscall.
+    /// claimed or poked. It spins a little, then yields its time slice up to
+    /// [`YIELD_LIMIT`] times, then parks: a hand-off that arrives within a
+    /// few scheduler rounds costs no sleep and no futex wake (this is what
+    /// makes kanal's hand-offs fast; crossbeam parks sooner).
     pub(crate) fn wait_blocking(&self) {
-        for i in 0..SPIN_LIMIT {
-            if self.state.load(Ordering::Acquire) != WAITING || self.poked.load(Ordering::Acquire) {
+        let done =
+            || self.state.load(Ordering::Acquire) != WAITING || self.poked.load(Ordering::Acquire);
+        for step in 0..SPIN_LIMIT {
+            if done() {
                 return;
             }
-            if i < SPIN_LIMIT / 2 {
-                for _ in 0..(1 << i.min(6)) {
-                    spin_loop();
-                }
-            } else {
-                std::thread::yield_now();
+            for _ in 0..(1u32 << step) {
+                spin_loop();
             }
         }
-        while self.state.load(Ordering::Acquire) == WAITING && !self.poked.load(Ordering::Acquire) {
+        for _ in 0..YIELD_LIMIT {
+            if done() {
+                return;
+            }
+            std::thread::yield_now();
+        }
+        while !done() {
             park();
         }
     }
 }
+
+/// Doubling rounds of `spin_loop` before a blocked thread starts yielding.
+#[cfg(not(loom))]
+const SPIN_LIMIT: u32 = 7;
+#[cfg(loom)]
+const SPIN_LIMIT: u32 = 0;
+
+/// `yield_now` rounds before a blocked thread parks.
+#[cfg(not(loom))]
+const YIELD_LIMIT: u32 = 256;
+#[cfg(loom)]
+const YIELD_LIMIT: u32 = 0;
 
 #[cfg(not(loom))]
 thread_local! {
@@ -171,12 +189,6 @@ thread_local! {
     /// send or receive that must wait does not allocate.
     static THREAD_CTX: std::cell::Cell<Option<Arc<Context>>> = const { std::cell::Cell::new(None) };
 }
-
-/// Rounds of spinning/yielding before a blocked thread parks.
-#[cfg(not(loom))]
-const SPIN_LIMIT: u32 = 20;
-#[cfg(loom)]
-const SPIN_LIMIT: u32 = 0;
 
 /// A registration's identity in a channel queue: its context and operation.
 #[derive(Debug, Clone)]
