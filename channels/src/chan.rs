@@ -54,6 +54,8 @@ use crate::MAX_PENDING;
 
 /// A `put!` callback.
 pub(crate) type PutCallback<T> = Box<dyn FnOnce(Result<(), SendError<T>>) + Send>;
+/// A `put!` callback with the outcome it is to be called with.
+pub(crate) type PutOutcome<T> = (PutCallback<T>, Result<(), SendError<T>>);
 /// A `take!` callback.
 pub(crate) type TakeCallback<T> = Box<dyn FnOnce(Option<T>) + Send>;
 /// The value slot of a hand-off registration.
@@ -148,7 +150,7 @@ pub(crate) struct Deferred<T> {
     /// Contexts to wake; the common case, one, needs no allocation.
     wake: Wakes,
     poke: Vec<Arc<Context>>,
-    puts: Vec<(PutCallback<T>, Result<(), SendError<T>>)>,
+    puts: Vec<PutOutcome<T>>,
     takes: Vec<(TakeCallback<T>, Option<T>)>,
     drop: Vec<T>,
 }

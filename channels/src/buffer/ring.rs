@@ -59,10 +59,7 @@ pub enum PushError<T> {
 
 impl<T> PushError<T> {
     /// The value that was not pushed.
-    #[cfg_attr(
-        not(any(test, loom)),
-        allow(dead_code, reason = "the ring's own tests and the loom models use it")
-    )]
+    #[allow(dead_code, reason = "the ring's own tests and the loom models use it")]
     pub fn into_inner(self) -> T {
         match self {
             Self::Full(v) | Self::Closed(v) => v,
@@ -188,10 +185,7 @@ impl<T> Ring<T> {
     /// # Errors
     ///
     /// `Err(value)` when the ring is full.
-    #[cfg_attr(
-        not(any(test, loom)),
-        allow(dead_code, reason = "the ring's own tests and the loom models use it")
-    )]
+    #[allow(dead_code, reason = "the ring's own tests and the loom models use it")]
     pub fn push(&self, value: T) -> Result<(), T> {
         self.push_open(value).map_err(PushError::into_inner)
     }
@@ -217,10 +211,7 @@ impl<T> Ring<T> {
     /// oldest value and returns it. Never fails.
     ///
     /// This is a put on core.async's `sliding-buffer`.
-    #[cfg_attr(
-        not(any(test, loom)),
-        allow(dead_code, reason = "the ring's own tests and the loom models use it")
-    )]
+    #[allow(dead_code, reason = "the ring's own tests and the loom models use it")]
     pub fn force_push(&self, value: T) -> Option<T> {
         match self.force_push_open(value) {
             Ok(evicted) => evicted,
@@ -368,10 +359,7 @@ impl<T> Ring<T> {
     }
 
     /// Whether [`close`](Ring::close) was called.
-    #[cfg_attr(
-        not(any(test, loom)),
-        allow(dead_code, reason = "the ring's own tests and the loom models use it")
-    )]
+    #[allow(dead_code, reason = "the ring's own tests and the loom models use it")]
     pub fn is_closed(&self) -> bool {
         self.tail.load(Ordering::SeqCst) & self.mark_bit != 0
     }
