@@ -1159,17 +1159,24 @@ pub(crate) enum CancelSend<T> {
 }
 
 /// `try_send` semantics shared by the handles.
+#[inline]
 pub(crate) fn try_send<T>(chan: &Chan<T>, v: T) -> Result<(), TrySendError<T>> {
     match chan.send_fast(v) {
         Ok(Ok(())) => Ok(()),
         Ok(Err(SendError(v))) => Err(TrySendError::Closed(v)),
-        Err(v) => match chan.send_slow(v, SendReg::None) {
-            SendStart::Sent => Ok(()),
-            SendStart::Full(v) => Err(TrySendError::Full(v)),
-            SendStart::Closed(v) => Err(TrySendError::Closed(v)),
-            SendStart::Parked | SendStart::TooManyPending(..) => {
-                unreachable!("try_send never registers")
-            }
-        },
+        Err(v) => try_send_slow(chan, v),
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn try_send_slow<T>(chan: &Chan<T>, v: T) -> Result<(), TrySendError<T>> {
+    match chan.send_slow(v, SendReg::None) {
+        SendStart::Sent => Ok(()),
+        SendStart::Full(v) => Err(TrySendError::Full(v)),
+        SendStart::Closed(v) => Err(TrySendError::Closed(v)),
+        SendStart::Parked | SendStart::TooManyPending(..) => {
+            unreachable!("try_send never registers")
+        }
     }
 }

@@ -86,13 +86,21 @@ impl<T> Receiver<T> {
         if let Some(v) = self.chan.recv_fast() {
             return Some(v);
         }
+        self.recv_blocking_slow()
+    }
+
+    /// The parking half of [`recv_blocking`](Receiver::recv_blocking), kept
+    /// out of line so the fast path stays small.
+    #[cold]
+    #[inline(never)]
+    fn recv_blocking_slow(&self) -> Option<T> {
         let ctx = Context::for_thread();
-        let out = self.recv_blocking_slow(&ctx);
+        let out = self.recv_blocking_wait(&ctx);
         Context::recycle(ctx);
         out
     }
 
-    fn recv_blocking_slow(&self, ctx: &Arc<Context>) -> Option<T> {
+    fn recv_blocking_wait(&self, ctx: &Arc<Context>) -> Option<T> {
         // Only an unbuffered channel hands values over; the others wake.
         let slot = self
             .chan
@@ -269,6 +277,22 @@ pub(crate) fn poll_recv<T>(
         cx.waker().wake_by_ref();
         return Poll::Pending;
     }
+    if wait.is_none() {
+        if let Some(v) = chan.recv_fast() {
+            return Poll::Ready(Some(v));
+        }
+    }
+    poll_recv_slow(chan, wait, cx)
+}
+
+/// The registering half of [`poll_recv`], out of line.
+#[cold]
+#[inline(never)]
+fn poll_recv_slow<T>(
+    chan: &Chan<T>,
+    wait: &mut Option<Arc<Context>>,
+    cx: &mut TaskContext<'_>,
+) -> Poll<Option<T>> {
     let ctx = match wait.take() {
         None => {
             if let Some(v) = chan.recv_fast() {

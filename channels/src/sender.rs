@@ -90,24 +90,30 @@ impl<T> Sender<T> {
             Ok(r) => return r,
             Err(v) => v,
         };
+        self.send_blocking_slow(v)
+    }
+
+    /// The parking half of [`send_blocking`](Sender::send_blocking), kept
+    /// out of line so the fast path stays small.
+    #[cold]
+    #[inline(never)]
+    fn send_blocking_slow(&self, v: T) -> Result<(), SendError<T>> {
         let ctx = Context::for_thread();
-        match self.chan.send_slow(
-            v,
-            SendReg::Value(Waiter {
-                ctx: ctx.clone(),
-                op: 0,
-            }),
-        ) {
+        let waiter = Waiter {
+            ctx: ctx.clone(),
+            op: 0,
+        };
+        let out = match self.chan.send_slow(v, SendReg::Value(waiter)) {
             SendStart::Sent => Ok(()),
             SendStart::Closed(v) => Err(SendError(v)),
             SendStart::Parked => loop {
                 ctx.wait_blocking();
                 if ctx.selected().is_some() {
-                    return Ok(());
+                    break Ok(());
                 }
                 ctx.take_poke();
                 if self.chan.is_disconnected() {
-                    return match self.chan.cancel_send(&ctx, 0) {
+                    break match self.chan.cancel_send(&ctx, 0) {
                         CancelSend::Value(v) => Err(SendError(v)),
                         CancelSend::Gone | CancelSend::Removed => Ok(()),
                     };
@@ -116,7 +122,9 @@ impl<T> Sender<T> {
             SendStart::Full(_) | SendStart::TooManyPending(..) => {
                 unreachable!("a parking send registers")
             }
-        }
+        };
+        Context::recycle(ctx);
+        out
     }
 
     /// Sends `v` if that can be done at once (core.async `offer!`).
