@@ -94,6 +94,19 @@ impl<T> Receiver<T> {
     #[cold]
     #[inline(never)]
     fn recv_blocking_slow(&self) -> Option<T> {
+        // A value is often a moment away: look again a few times before
+        // registering (which makes every sender take the lock to wake us).
+        if !self.chan.is_rendezvous() {
+            for _ in 0..crate::waiter::OPTIMISTIC_RETRIES {
+                crate::waiter::pause();
+                if let Some(v) = self.chan.recv_fast() {
+                    return Some(v);
+                }
+                if self.chan.is_closed() {
+                    break;
+                }
+            }
+        }
         let ctx = Context::for_thread();
         let out = self.recv_blocking_wait(&ctx);
         Context::recycle(ctx);

@@ -97,7 +97,18 @@ impl<T> Sender<T> {
     /// out of line so the fast path stays small.
     #[cold]
     #[inline(never)]
-    fn send_blocking_slow(&self, v: T) -> Result<(), SendError<T>> {
+    fn send_blocking_slow(&self, mut v: T) -> Result<(), SendError<T>> {
+        // Room is often a moment away: look again a few times before
+        // registering.
+        if !self.chan.is_rendezvous() {
+            for _ in 0..crate::waiter::OPTIMISTIC_RETRIES {
+                crate::waiter::pause();
+                v = match self.chan.send_fast(v) {
+                    Ok(r) => return r,
+                    Err(v) => v,
+                };
+            }
+        }
         let ctx = Context::for_thread();
         let waiter = Waiter {
             ctx: ctx.clone(),
