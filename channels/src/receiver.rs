@@ -323,6 +323,7 @@ fn poll_recv_slow<T>(
             // Woken: the registration is gone. Look again.
             ctx.reset();
             if let Some(v) = chan.recv_fast() {
+                Context::recycle(ctx);
                 return Poll::Ready(Some(v));
             }
             ctx
@@ -332,8 +333,14 @@ fn poll_recv_slow<T>(
         ctx: ctx.clone(),
         op: 0,
     })) {
-        RecvStart::Value(v) => Poll::Ready(Some(v)),
-        RecvStart::Closed => Poll::Ready(None),
+        RecvStart::Value(v) => {
+            Context::recycle(ctx);
+            Poll::Ready(Some(v))
+        }
+        RecvStart::Closed => {
+            Context::recycle(ctx);
+            Poll::Ready(None)
+        }
         RecvStart::Registered => {
             *wait = Some(ctx);
             Poll::Pending
@@ -351,6 +358,7 @@ pub(crate) fn cancel_wait<T>(chan: &Chan<T>, wait: &mut Option<Arc<Context>>) {
         if ctx.selected().is_some() || !chan.cancel_recv(&ctx, 0) {
             chan.pass_on_recv();
         }
+        Context::recycle(ctx);
     }
 }
 

@@ -308,8 +308,14 @@ impl<T> Future for SendFuture<'_, T> {
                         op: 0,
                     }),
                 ) {
-                    SendStart::Sent => Poll::Ready(Ok(())),
-                    SendStart::Closed(v) => Poll::Ready(Err(SendError(v))),
+                    SendStart::Sent => {
+                        Context::recycle(ctx);
+                        Poll::Ready(Ok(()))
+                    }
+                    SendStart::Closed(v) => {
+                        Context::recycle(ctx);
+                        Poll::Ready(Err(SendError(v)))
+                    }
                     SendStart::Parked => {
                         this.state = SendState::Parked(ctx);
                         Poll::Pending
@@ -322,14 +328,17 @@ impl<T> Future for SendFuture<'_, T> {
             SendState::Parked(ctx) => {
                 ctx.set_waker(cx.waker());
                 if ctx.selected().is_some() {
+                    Context::recycle(ctx);
                     return Poll::Ready(Ok(()));
                 }
                 ctx.take_poke();
                 if this.chan.is_disconnected() {
-                    return Poll::Ready(match this.chan.cancel_send(&ctx, 0) {
+                    let out = match this.chan.cancel_send(&ctx, 0) {
                         CancelSend::Value(v) => Err(SendError(v)),
                         CancelSend::Gone | CancelSend::Removed => Ok(()),
-                    });
+                    };
+                    Context::recycle(ctx);
+                    return Poll::Ready(out);
                 }
                 this.state = SendState::Parked(ctx);
                 Poll::Pending
@@ -341,15 +350,16 @@ impl<T> Future for SendFuture<'_, T> {
 
 impl<T> Drop for SendFuture<'_, T> {
     fn drop(&mut self) {
-        if let SendState::Parked(ctx) = &self.state {
+        if let SendState::Parked(ctx) = std::mem::replace(&mut self.state, SendState::Done) {
             if ctx.selected().is_none() {
                 // Take the value back (it is dropped here, outside the
                 // lock); if it is gone, a receiver took it: the send
                 // completed.
-                if let CancelSend::Value(v) = self.chan.cancel_send(ctx, 0) {
+                if let CancelSend::Value(v) = self.chan.cancel_send(&ctx, 0) {
                     drop(v);
                 }
             }
+            Context::recycle(ctx);
         }
     }
 }

@@ -48,6 +48,14 @@ pub(crate) struct Context {
 impl Context {
     /// A context for the current async task.
     pub(crate) fn for_task(waker: &Waker) -> Arc<Self> {
+        #[cfg(not(loom))]
+        if let Some(ctx) = TASK_CTX.try_with(|c| c.take()).ok().flatten() {
+            if Arc::strong_count(&ctx) == 1 {
+                ctx.reset();
+                ctx.set_waker(waker);
+                return ctx;
+            }
+        }
         Arc::new(Self {
             state: AtomicUsize::new(WAITING),
             poked: AtomicBool::new(false),
@@ -72,12 +80,22 @@ impl Context {
         })
     }
 
-    /// Gives a thread context back to the thread's cache once the blocking
-    /// operation that used it is over.
+    /// Gives a context back to this thread's cache once the operation that
+    /// used it is over (nothing else holds it any more).
     pub(crate) fn recycle(ctx: Arc<Self>) {
         #[cfg(not(loom))]
         if Arc::strong_count(&ctx) == 1 {
-            let _ = THREAD_CTX.try_with(|c| c.set(Some(ctx)));
+            match &ctx.unparker {
+                Unparker::Thread(_) => {
+                    let _ = THREAD_CTX.try_with(|c| c.set(Some(ctx)));
+                }
+                Unparker::Task(slot) => {
+                    // Do not keep the task alive through a cached waker.
+                    let waker = slot.lock().take();
+                    drop(waker);
+                    let _ = TASK_CTX.try_with(|c| c.set(Some(ctx)));
+                }
+            }
         }
         #[cfg(loom)]
         drop(ctx);
@@ -208,6 +226,9 @@ thread_local! {
     /// The blocking-operation context of this thread, reused so a blocking
     /// send or receive that must wait does not allocate.
     static THREAD_CTX: std::cell::Cell<Option<Arc<Context>>> = const { std::cell::Cell::new(None) };
+    /// The same for parking futures on this thread: a `recv().await` that
+    /// must park does not allocate.
+    static TASK_CTX: std::cell::Cell<Option<Arc<Context>>> = const { std::cell::Cell::new(None) };
 }
 
 /// A registration's identity in a channel queue: its context and operation.
