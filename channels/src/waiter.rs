@@ -197,7 +197,7 @@ impl Context {
 #[cfg(not(loom))]
 const SPIN_LIMIT: u32 = 3;
 #[cfg(loom)]
-const SPIN_LIMIT: u32 = 3;
+const SPIN_LIMIT: u32 = 0;
 
 /// How many times a blocking operation on a buffered channel looks again
 /// (with a [`pause`] between) before it registers and waits.

@@ -254,3 +254,27 @@ fn select_blocking_handoff_from_sender() {
         t.join().unwrap();
     });
 }
+
+/// A large ring allocates its slot segments on first touch (under loom a
+/// segment is 2 slots, so `bounded(3)` is lazy): two senders racing into a
+/// fresh segment install it once, and every value arrives exactly once.
+#[test]
+fn lazy_segments_install_race() {
+    loom::model(|| {
+        let (tx, rx) = bounded::<u32>(3);
+        let tx2 = tx.clone();
+        let t = thread::spawn(move || {
+            tx2.try_send(1).unwrap();
+        });
+        tx.try_send(2).unwrap();
+        tx.try_send(3).unwrap();
+        t.join().unwrap();
+        drop(tx);
+        let mut got = Vec::new();
+        while let Some(v) = rx.recv_blocking() {
+            got.push(v);
+        }
+        got.sort_unstable();
+        assert_eq!(got, vec![1, 2, 3]);
+    });
+}

@@ -11,6 +11,7 @@
 
 pub(crate) mod promise;
 pub(crate) mod ring;
+pub(crate) mod slots;
 
 use promise::PromiseCell;
 use ring::Ring;

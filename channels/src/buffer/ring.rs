@@ -22,14 +22,15 @@
 //! **Slot stamps are stored relative to their slot's index**
 //! (`stored = stamp - index`, wrapping), so the initial state "slot `i`
 //! waits for the push at lap 0, index `i`" is all zero bits for every slot.
-//! That lets [`Ring::new`] take the slot array from `alloc_zeroed`, which
-//! for large arrays is lazily faulted zero pages: creating a ring of a
-//! million slots touches none of them. (Slots are deliberately not
-//! cache-padded: an alignment above 16 makes the allocator fall back to
-//! `memset`.) Under loom, whose atomics cannot be made from zeroed memory,
-//! the slots are built one by one instead.
+//! That lets the slot array ([`super::slots`]) come from `alloc_zeroed`
+//! with nothing to initialize, and lets a large one be allocated lazily, a
+//! segment at a time, on first touch: creating a ring of a million slots
+//! costs one small allocation. (Slots are deliberately not cache-padded.)
+//! Under loom, whose atomics cannot be made from zeroed memory, the slots
+//! are built one by one instead.
 //!
-//! No operation locks, allocates or makes a syscall; the retry loops only
+//! No operation locks or makes a syscall, and none allocates except the
+//! first touch of a segment of a large ring; the retry loops only
 //! spin through [`crate::sync::spin_loop`] (a yield under loom). A thread
 //! may wait there for another one that has claimed a position but not yet
 //! published its stamp (a window of a few instructions); waiting for
@@ -46,6 +47,7 @@ use std::mem::{self, MaybeUninit};
 
 use crossbeam_utils::CachePadded;
 
+use super::slots::{Slots, ZeroInit};
 use crate::sync::{fence, spin_loop, AtomicUsize, Ordering, UnsafeCell};
 
 /// Why [`Ring::push_open`] did not push; the value comes back.
@@ -114,7 +116,7 @@ pub struct Ring<T> {
     tail: CachePadded<AtomicUsize>,
 
     /// `capacity` slots; all-zero on creation (see [`Slot::rel_stamp`]).
-    slots: Box<[Slot<T>]>,
+    slots: Slots<Slot<T>>,
 
     /// The closed mark, a bit of `tail` between the index and the lap:
     /// the smallest power of two above the capacity. Set once, by
@@ -152,8 +154,9 @@ unsafe impl<T: Send> Sync for Ring<T> {}
 impl<T> Ring<T> {
     /// Creates an empty ring holding at most `cap` values.
     ///
-    /// Takes O(1) time and touches no slot memory for large `cap` (unless
-    /// `T`'s alignment exceeds 16): the slots come zeroed from the allocator.
+    /// For a large `cap` this allocates only a table of segment pointers;
+    /// the slots are allocated a segment at a time on first use (see
+    /// [`super::slots`]).
     ///
     /// # Panics
     ///
@@ -170,7 +173,7 @@ impl<T> Ring<T> {
         Self {
             head: CachePadded::new(AtomicUsize::new(0)),
             tail: CachePadded::new(AtomicUsize::new(0)),
-            slots: new_slots(cap),
+            slots: Slots::new(cap),
             mark_bit,
             one_lap,
             _owns: PhantomData,
@@ -247,7 +250,7 @@ impl<T> Ring<T> {
             // or `index + 1 < capacity`).
             self.tail
                 .fetch_add(new_tail.wrapping_sub(tail), Ordering::SeqCst);
-            let slot = &self.slots[index];
+            let slot = self.slots.get(index);
             let old = slot.value.with_mut(|p| {
                 // SAFETY:
                 // - we own the slot: our CAS claimed its position as `head`,
@@ -274,7 +277,7 @@ impl<T> Ring<T> {
         let mut head = self.head.load(Ordering::Relaxed);
         loop {
             let (index, new_head) = self.split(head);
-            let slot = &self.slots[index];
+            let slot = self.slots.get(index);
             let stamp = slot.stamp(index);
             if stamp == head + 1 {
                 // Full with the value pushed at `head`: claim it.
@@ -386,7 +389,7 @@ impl<T> Ring<T> {
                 return Err(PushError::Closed(value));
             }
             let (index, new_tail) = self.split(tail);
-            let slot = &self.slots[index];
+            let slot = self.slots.get(index);
             let stamp = slot.stamp(index);
             if stamp == tail {
                 // Empty, waiting for the push at `tail`: claim it.
@@ -474,12 +477,15 @@ impl<T> Drop for Ring<T> {
             } else {
                 hix + i - self.capacity()
             };
-            self.slots[index].value.with_mut(|p| {
-                // SAFETY: the slots from `head` up to `tail` hold the values
-                // pushed and not yet popped or evicted, initialized; each is
-                // dropped once, here, and the slot is not used again.
-                unsafe { (*p).assume_init_drop() }
-            });
+            // Every slot holding a value was written, so its memory exists.
+            if let Some(slot) = self.slots.get_mut_existing(index) {
+                slot.value.with_mut(|p| {
+                    // SAFETY: the slots from `head` up to `tail` hold the values
+                    // pushed and not yet popped or evicted, initialized; each is
+                    // dropped once, here, and the slot is not used again.
+                    unsafe { (*p).assume_init_drop() }
+                });
+            }
         }
     }
 }
@@ -493,43 +499,16 @@ impl<T> fmt::Debug for Ring<T> {
     }
 }
 
-/// Allocates `cap` slots in their initial state, all zero bits, without
-/// touching them: `alloc_zeroed` (calloc) of a large array maps fresh zero
-/// pages that the kernel faults in on first use.
-#[cfg(not(loom))]
-fn new_slots<T>(cap: usize) -> Box<[Slot<T>]> {
-    use std::alloc::{self, Layout};
-
-    let layout = Layout::array::<Slot<T>>(cap).expect("Ring capacity overflows the address space");
-    // Every slot holds a `usize` stamp and `cap >= 1`, so the size is not 0,
-    // as `alloc_zeroed` requires (even for a zero-sized `T`).
-    assert!(layout.size() > 0);
-    // SAFETY: `layout` has a non-zero size (just checked).
-    let ptr = unsafe { alloc::alloc_zeroed(layout) }.cast::<Slot<T>>();
-    if ptr.is_null() {
-        alloc::handle_alloc_error(layout);
-    }
-    let slots = std::ptr::slice_from_raw_parts_mut(ptr, cap);
-    // SAFETY:
-    // - `ptr` is non-null and comes from the global allocator with
-    //   `Layout::array::<Slot<T>>(cap)`, the very layout a `Box<[Slot<T>]>`
-    //   of length `cap` frees with, so the box frees it with that layout;
-    // - the `cap` slots are all zero bits, a valid `Slot<T>`: a zero
-    //   `AtomicUsize` is the relative stamp "empty, lap 0", and
-    //   `UnsafeCell<MaybeUninit<T>>` needs no initialization.
-    unsafe { Box::from_raw(slots) }
-}
-
-/// Builds `cap` slots in their initial state one by one: loom's atomics
-/// cannot come from zeroed memory.
-#[cfg(loom)]
-fn new_slots<T>(cap: usize) -> Box<[Slot<T>]> {
-    (0..cap)
-        .map(|_| Slot {
+// SAFETY: an all-zero `Slot<T>` is a zero relative stamp ("empty, waiting
+// for the push at lap 0", the initial state of every slot) and an
+// uninitialized `UnsafeCell<MaybeUninit<T>>`, which needs no initialization.
+unsafe impl<T> ZeroInit for Slot<T> {
+    fn fresh() -> Self {
+        Slot {
             rel_stamp: AtomicUsize::new(0),
             value: UnsafeCell::new(MaybeUninit::uninit()),
-        })
-        .collect()
+        }
+    }
 }
 
 /// Exponential busy-waiting between retries. It only spins, through
