@@ -44,7 +44,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use crossbeam_utils::CachePadded;
 
-use crate::buffer::promise::SetError;
+use crate::buffer::promise::{PromiseCell, SetError};
 use crate::buffer::ring::PushError;
 use crate::buffer::Buffer;
 use crate::error::{SendError, TrySendError};
@@ -152,7 +152,14 @@ pub(crate) struct Deferred<T> {
     poke: Vec<Arc<Context>>,
     puts: Vec<PutOutcome<T>>,
     takes: Vec<(TakeCallback<T>, Option<T>)>,
+    /// `take` callbacks of a promise channel: each gets a clone of the
+    /// value (or `None` if closed empty), made after the lock is released,
+    /// since `T::clone` is user code.
+    promise_takes: Vec<TakeCallback<T>>,
     drop: Vec<T>,
+    /// A refill moved parked values into the ring: receivers may need
+    /// waking before the lock is released.
+    refilled: bool,
 }
 
 impl<T> Deferred<T> {
@@ -162,26 +169,37 @@ impl<T> Deferred<T> {
             poke: Vec::new(),
             puts: Vec::new(),
             takes: Vec::new(),
+            promise_takes: Vec::new(),
             drop: Vec::new(),
+            refilled: false,
         }
     }
 
-    /// Runs everything, in order: wakes, callbacks, drops.
-    pub(crate) fn run(self) {
+    /// Runs everything, in order: wakes, callbacks, drops. A panicking
+    /// waker or callback is caught and reported, and the rest still run:
+    /// every claimed party is woken and every handed-over value delivered.
+    pub(crate) fn run(self, chan: &Chan<T>) {
         if let Some(ctx) = self.wake.first {
-            ctx.unpark();
+            run_callback("waker", move || ctx.unpark());
         }
         for ctx in self.wake.rest {
-            ctx.unpark();
+            run_callback("waker", move || ctx.unpark());
         }
         for ctx in self.poke {
-            ctx.poke();
+            run_callback("waker", move || ctx.poke());
         }
         for (cb, r) in self.puts {
             run_callback("put", move || cb(r));
         }
         for (cb, v) in self.takes {
             run_callback("take", move || cb(v));
+        }
+        if !self.promise_takes.is_empty() {
+            if let Buffer::Promise(cell) = &chan.buf {
+                for cb in self.promise_takes {
+                    run_callback("take", || cb(cell.get()));
+                }
+            }
         }
         drop(self.drop);
     }
@@ -319,6 +337,16 @@ impl<T> Chan<T> {
         self.waiters.lock()
     }
 
+    /// Ends a locked section: if a refill moved parked values into the
+    /// ring, wakes receivers for them, then mirrors the queues into the
+    /// fast-path flags.
+    fn settle(&self, w: &mut Waiters<T>, d: &mut Deferred<T>) {
+        while std::mem::take(&mut d.refilled) {
+            self.notify_recv_locked(w, d);
+        }
+        self.sync_flags(w);
+    }
+
     /// Mirrors the queues' emptiness into the fast-path flags.
     fn sync_flags(&self, w: &Waiters<T>) {
         let s = !w.sendq.is_empty();
@@ -412,10 +440,10 @@ impl<T> Chan<T> {
         let out = {
             let mut w = self.lock();
             let out = self.send_locked(&mut w, v, reg, &mut d);
-            self.sync_flags(&w);
+            self.settle(&mut w, &mut d);
             out
         };
-        d.run();
+        d.run(self);
         out
     }
 
@@ -525,12 +553,10 @@ impl<T> Chan<T> {
                 }
                 Err(TrySendError::Full(v))
             }
-            // The other policies never park a sender.
+            // The other policies complete every send on the fast path and
+            // never get here (calling it under the lock would re-lock).
             Buffer::Dropping(_) | Buffer::Sliding(_) | Buffer::Promise(_) => {
-                match self.send_fast(v) {
-                    Ok(Ok(())) => Ok(()),
-                    Ok(Err(SendError(v))) | Err(v) => Err(TrySendError::Closed(v)),
-                }
+                unreachable!("dropping, sliding and promise sends never take the locked path")
             }
         }
     }
@@ -603,14 +629,17 @@ impl<T> Chan<T> {
 
     /// The locked path of a receive.
     pub(crate) fn recv_slow(&self, reg: RecvReg<T>) -> RecvStart<T> {
+        if let Buffer::Promise(cell) = &self.buf {
+            return self.recv_promise(cell, reg);
+        }
         let mut d = Deferred::new();
         let out = {
             let mut w = self.lock();
             let out = self.recv_locked(&mut w, reg, &mut d);
-            self.sync_flags(&w);
+            self.settle(&mut w, &mut d);
             out
         };
-        d.run();
+        d.run(self);
         out
     }
 
@@ -652,14 +681,11 @@ impl<T> Chan<T> {
         if !handoff {
             let again = match &self.buf {
                 Buffer::Fixed(r) | Buffer::Dropping(r) | Buffer::Sliding(r) => r.pop(),
-                Buffer::Promise(c) => c.get(),
-                Buffer::Rendezvous => None,
+                Buffer::Promise(_) | Buffer::Rendezvous => None,
             };
             if let Some(v) = again {
                 let mine = w.recvq.pop_back();
-                if let Buffer::Fixed(_) = self.buf {
-                    self.refill_locked(w, d);
-                }
+                self.refill_locked(w, d);
                 return match mine {
                     Some(RecvEntry::Take(cb)) => {
                         w.takes -= 1;
@@ -687,7 +713,8 @@ impl<T> Chan<T> {
     }
 
     /// Takes the next value under the lock: from the buffer, else from a
-    /// parked sender.
+    /// parked sender. Never for a promise, whose values are clones made
+    /// outside the lock ([`Chan::recv_promise`]).
     fn take_value_locked(&self, w: &mut Waiters<T>, d: &mut Deferred<T>) -> Option<T> {
         match &self.buf {
             Buffer::Fixed(ring) => {
@@ -697,10 +724,68 @@ impl<T> Chan<T> {
                 }
             }
             Buffer::Dropping(ring) | Buffer::Sliding(ring) => return ring.pop(),
-            Buffer::Promise(cell) => return cell.get(),
+            Buffer::Promise(_) => return None,
             Buffer::Rendezvous => {}
         }
         self.take_from_sender(w, d)
+    }
+
+    /// The receive path of a promise channel: the value is cloned only
+    /// outside the lock (`T::clone` is user code); the lock only orders
+    /// registration against delivery and close.
+    fn recv_promise(&self, cell: &PromiseCell<T>, mut reg: RecvReg<T>) -> RecvStart<T> {
+        loop {
+            if let Some(v) = cell.get() {
+                return self.finish_recv_unlocked(reg, Some(v));
+            }
+            let mut w = self.lock();
+            if cell.is_set() {
+                continue;
+            }
+            if self.closed.load(Ordering::Relaxed) {
+                drop(w);
+                return self.finish_recv_unlocked(reg, None);
+            }
+            let entry = match reg {
+                RecvReg::None => return RecvStart::Empty,
+                RecvReg::Wake(waiter) | RecvReg::Handoff(waiter, _) => RecvEntry::Wake(waiter),
+                RecvReg::Take(cb) => {
+                    if w.takes >= MAX_PENDING {
+                        return RecvStart::TooManyPending(cb);
+                    }
+                    w.takes += 1;
+                    RecvEntry::Take(cb)
+                }
+            };
+            w.recvq.push_back(entry);
+            self.recv_waiting.store(true, Ordering::SeqCst);
+            loom_sc_fence();
+            if !cell.is_set() {
+                return RecvStart::Registered;
+            }
+            // Delivered meanwhile: take the registration back and clone.
+            reg = match w.recvq.pop_back() {
+                Some(RecvEntry::Wake(waiter)) => RecvReg::Wake(waiter),
+                Some(RecvEntry::Take(cb)) => {
+                    w.takes -= 1;
+                    RecvReg::Take(cb)
+                }
+                _ => unreachable!("the entry just pushed"),
+            };
+            self.sync_flags(&w);
+        }
+    }
+
+    /// [`Chan::finish_recv`] outside the lock: a `take` callback runs here.
+    fn finish_recv_unlocked(&self, reg: RecvReg<T>, v: Option<T>) -> RecvStart<T> {
+        match (reg, v) {
+            (RecvReg::Take(cb), v) => {
+                run_callback("take", move || cb(v));
+                RecvStart::Registered
+            }
+            (_, Some(v)) => RecvStart::Value(v),
+            (_, None) => RecvStart::Closed,
+        }
     }
 
     /// Completes the first live parked sender and takes its value.
@@ -737,62 +822,69 @@ impl<T> Chan<T> {
         let mut d = Deferred::new();
         {
             let mut w = self.lock();
-            if self.refill_locked(&mut w, &mut d) {
-                self.notify_recv_locked(&mut w, &mut d);
-            }
-            self.sync_flags(&w);
+            self.refill_locked(&mut w, &mut d);
+            self.settle(&mut w, &mut d);
         }
-        d.run();
+        d.run(self);
     }
 
-    /// Moves parked senders' values into the fixed ring while it has room,
-    /// completing those senders, and wakes selects waiting for room.
-    /// Returns whether it moved any value (the caller decides whether
-    /// receivers need waking: a receiver calling this is about to consume).
-    fn refill_locked(&self, w: &mut Waiters<T>, d: &mut Deferred<T>) -> bool {
+    /// Moves parked senders' values (plain sends and puts, in order) into
+    /// the fixed ring while it has room, completing those senders; selects
+    /// waiting for room are stepped over and keep their place. If room is
+    /// left once no value waits, one such select is woken. Sets
+    /// `d.refilled` when it moved anything, so the locked section wakes
+    /// receivers for those values before it ends ([`Chan::settle`]).
+    fn refill_locked(&self, w: &mut Waiters<T>, d: &mut Deferred<T>) {
         let Buffer::Fixed(ring) = &self.buf else {
-            return false;
+            return;
         };
-        let mut moved = false;
-        while let Some(entry) = w.sendq.pop_front() {
-            match entry {
-                SendEntry::Value { waiter, value } => match ring.push_open(value) {
+        let mut i = 0;
+        while i < w.sendq.len() {
+            if let SendEntry::Wake(_) = w.sendq[i] {
+                i += 1;
+                continue;
+            }
+            match w.sendq.remove(i) {
+                Some(SendEntry::Value { waiter, value }) => match ring.push_open(value) {
                     Ok(()) => {
                         // Only plain sends park with a value on a ring, and
                         // nobody else claims a plain send's context.
                         let claimed = waiter.try_claim();
                         debug_assert!(claimed, "a parked plain send was claimed twice");
                         d.wake.push(waiter.ctx);
-                        moved = true;
+                        d.refilled = true;
                     }
                     Err(PushError::Full(value) | PushError::Closed(value)) => {
-                        w.sendq.push_front(SendEntry::Value { waiter, value });
-                        break;
+                        w.sendq.insert(i, SendEntry::Value { waiter, value });
+                        return;
                     }
                 },
-                SendEntry::Put { value, callback } => match ring.push_open(value) {
+                Some(SendEntry::Put { value, callback }) => match ring.push_open(value) {
                     Ok(()) => {
                         w.puts -= 1;
                         d.puts.push((callback, Ok(())));
-                        moved = true;
+                        d.refilled = true;
                     }
                     Err(PushError::Full(value) | PushError::Closed(value)) => {
-                        w.sendq.push_front(SendEntry::Put { value, callback });
-                        break;
+                        w.sendq.insert(i, SendEntry::Put { value, callback });
+                        return;
                     }
                 },
-                SendEntry::Wake(waiter) => {
-                    if waiter.try_claim() {
-                        d.wake.push(waiter.ctx);
-                        // One slot freed: one woken select is enough for now.
-                        if !moved {
-                            break;
-                        }
-                    }
+                Some(SendEntry::Wake(_)) | None => unreachable!("checked above"),
+            }
+        }
+        // Every parked value is in; room left goes to a waiting select.
+        if !ring.is_full() {
+            while let Some(pos) = w.sendq.iter().position(|e| matches!(e, SendEntry::Wake(_))) {
+                let Some(SendEntry::Wake(waiter)) = w.sendq.remove(pos) else {
+                    unreachable!()
+                };
+                if waiter.try_claim() {
+                    d.wake.push(waiter.ctx);
+                    break;
                 }
             }
         }
-        moved
     }
 
     /// Removes a receiver's registration. `false` means it is gone: the
@@ -827,32 +919,71 @@ impl<T> Chan<T> {
         {
             let mut w = self.lock();
             self.notify_recv_locked(&mut w, &mut d);
-            self.sync_flags(&w);
+            self.settle(&mut w, &mut d);
         }
-        d.run();
+        d.run(self);
     }
 
-    /// Serves `take` callbacks while values last, then wakes one receiver.
+    /// Serves parked receivers in queue order: `take` callbacks while
+    /// values last, and as many live `Wake` receivers as there are values
+    /// waiting (buffered or parked with senders); dead `Wake` entries are
+    /// dropped on the way. Waking one too many is harmless (it registers
+    /// again); one too few would strand a value.
     fn notify_recv_locked(&self, w: &mut Waiters<T>, d: &mut Deferred<T>) {
         if let Buffer::Promise(_) = self.buf {
             return self.deliver_promise_locked(w, d);
         }
-        while let Some(RecvEntry::Take(_)) = w.recvq.front() {
-            let Some(RecvEntry::Take(cb)) = w.recvq.pop_front() else {
-                unreachable!()
-            };
-            match self.take_value_locked(w, d) {
-                Some(v) => {
-                    w.takes -= 1;
-                    d.takes.push((cb, Some(v)));
+        let mut wakes = self.values_waiting(w);
+        let mut i = 0;
+        while i < w.recvq.len() {
+            match &w.recvq[i] {
+                RecvEntry::Take(_) => {
+                    let Some(RecvEntry::Take(cb)) = w.recvq.remove(i) else {
+                        unreachable!()
+                    };
+                    match self.take_value_locked(w, d) {
+                        Some(v) => {
+                            w.takes -= 1;
+                            d.takes.push((cb, Some(v)));
+                            wakes = wakes.saturating_sub(1);
+                        }
+                        None => {
+                            w.recvq.insert(i, RecvEntry::Take(cb));
+                            return;
+                        }
+                    }
                 }
-                None => {
-                    w.recvq.push_front(RecvEntry::Take(cb));
-                    return;
+                RecvEntry::Wake(_) => {
+                    if wakes == 0 {
+                        return;
+                    }
+                    let Some(RecvEntry::Wake(waiter)) = w.recvq.remove(i) else {
+                        unreachable!()
+                    };
+                    if waiter.try_claim() {
+                        d.wake.push(waiter.ctx);
+                        wakes -= 1;
+                    }
                 }
+                // Fed by arriving senders, not by notification.
+                RecvEntry::Handoff { .. } => i += 1,
             }
         }
-        self.wake_one_receiver(w, d, None);
+    }
+
+    /// Values a receiver could take now: buffered ones and those parked
+    /// with senders.
+    fn values_waiting(&self, w: &Waiters<T>) -> usize {
+        let buffered = match &self.buf {
+            Buffer::Fixed(r) | Buffer::Dropping(r) | Buffer::Sliding(r) => r.len(),
+            Buffer::Promise(_) | Buffer::Rendezvous => 0,
+        };
+        let parked = w
+            .sendq
+            .iter()
+            .filter(|e| !matches!(e, SendEntry::Wake(_)))
+            .count();
+        buffered + parked
     }
 
     /// Wakes the first live `Wake` receiver (not `skip`'s, a select's own),
@@ -889,9 +1020,9 @@ impl<T> Chan<T> {
         {
             let mut w = self.lock();
             self.deliver_promise_locked(&mut w, &mut d);
-            self.sync_flags(&w);
+            self.settle(&mut w, &mut d);
         }
-        d.run();
+        d.run(self);
     }
 
     fn deliver_promise_locked(&self, w: &mut Waiters<T>, d: &mut Deferred<T>) {
@@ -908,7 +1039,8 @@ impl<T> Chan<T> {
                         d.wake.push(waiter.ctx);
                     }
                 }
-                RecvEntry::Take(cb) => d.takes.push((cb, cell.get())),
+                // Cloned after the lock is released.
+                RecvEntry::Take(cb) => d.promise_takes.push(cb),
             }
         }
         w.takes = 0;
@@ -975,10 +1107,10 @@ impl<T> Chan<T> {
         let out = {
             let mut w = self.lock();
             let out = self.select_register_send_locked(&mut w, waiter, slot, &mut d);
-            self.sync_flags(&w);
+            self.settle(&mut w, &mut d);
             out
         };
-        d.run();
+        d.run(self);
         out
     }
 
@@ -1059,9 +1191,9 @@ impl<T> Chan<T> {
             // Selects waiting for room: their send branches are now ready
             // (closed). Value and put entries stay: they are delivered.
             self.wake_select_senders(&mut w, &mut d);
-            self.sync_flags(&w);
+            self.settle(&mut w, &mut d);
         }
-        d.run();
+        d.run(self);
     }
 
     fn wake_all_receivers(&self, w: &mut Waiters<T>, d: &mut Deferred<T>) {
@@ -1075,8 +1207,13 @@ impl<T> Chan<T> {
                     }
                 }
                 RecvEntry::Take(cb) => {
-                    let v = self.take_value_locked(w, d);
-                    d.takes.push((cb, v));
+                    if let Buffer::Promise(_) = self.buf {
+                        // The value (or `None`) is cloned after unlocking.
+                        d.promise_takes.push(cb);
+                    } else {
+                        let v = self.take_value_locked(w, d);
+                        d.takes.push((cb, v));
+                    }
                 }
             }
         }
@@ -1131,9 +1268,9 @@ impl<T> Chan<T> {
                     }
                 }
             }
-            self.sync_flags(&w);
+            self.settle(&mut w, &mut d);
         }
-        d.run();
+        d.run(self);
     }
 }
 

@@ -467,6 +467,9 @@ impl<'a, R> Select<'a, R> {
     }
 }
 
+/// Rounds one poll of an async select may run before it yields.
+const ROUNDS_PER_POLL: usize = 16;
+
 /// Operations whose try order needs no allocation.
 const INLINE_OPS: usize = 32;
 
@@ -546,9 +549,12 @@ impl<R> Future for SelectFuture<'_, R> {
             }
         }
         let ctx = Context::for_task(cx.waker());
-        loop {
+        for _ in 0..ROUNDS_PER_POLL {
             match this.sel.round(&ctx, false) {
-                Round::Done(r) => return Poll::Ready(r),
+                Round::Done(r) => {
+                    Context::recycle(ctx);
+                    return Poll::Ready(r);
+                }
                 Round::Again => continue,
                 Round::Waiting => {
                     this.ctx = Some(ctx);
@@ -556,6 +562,11 @@ impl<R> Future for SelectFuture<'_, R> {
                 }
             }
         }
+        // Rounds keep ending without a commit (values taken by others just
+        // before we could): give the worker back and try again soon.
+        Context::recycle(ctx);
+        cx.waker().wake_by_ref();
+        Poll::Pending
     }
 }
 
