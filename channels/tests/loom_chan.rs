@@ -278,3 +278,28 @@ fn lazy_segments_install_race() {
         assert_eq!(got, vec![1, 2, 3]);
     });
 }
+
+/// A lock-free send racing `close` either lands before it (and is
+/// delivered) or fails with its value: never a value stranded in a closed,
+/// "drained" channel. The ring's close mark is set atomically with the CAS
+/// that claims a slot.
+#[test]
+fn lock_free_send_races_close() {
+    loom::model(|| {
+        let (tx, rx) = bounded::<u32>(2);
+        let tx2 = tx.clone();
+        let t = thread::spawn(move || tx2.try_send(5));
+        tx.close();
+        let first = rx.recv_blocking();
+        let sent = t.join().unwrap();
+        match sent {
+            Ok(()) => assert_eq!(first, Some(5)),
+            Err(e) => {
+                assert!(e.is_closed());
+                assert_eq!(e.into_inner(), 5);
+                assert_eq!(first, None);
+            }
+        }
+        assert_eq!(rx.try_recv(), Err(TryRecvError::Closed));
+    });
+}
