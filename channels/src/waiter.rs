@@ -166,6 +166,13 @@ impl Context {
     /// [`YIELD_LIMIT`] times, then parks: a hand-off that arrives within a
     /// few scheduler rounds costs no sleep and no futex wake (this is what
     /// makes kanal's hand-offs fast; crossbeam parks sooner).
+    #[cfg_attr(
+        loom,
+        allow(
+            clippy::reversed_empty_ranges,
+            reason = "loom sets the spin and yield limits to 0"
+        )
+    )]
     pub(crate) fn wait_blocking(&self) {
         let done =
             || self.state.load(Ordering::Acquire) != WAITING || self.poked.load(Ordering::Acquire);

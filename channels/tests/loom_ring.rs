@@ -1,8 +1,9 @@
 //! loom models of the lock-free ring behind buffered channels
 //! (`src/buffer/ring.rs`), reached through the `#[doc(hidden)]` re-export
 //! `LoomRing`. Capacities are 1 and 2, and every model checks that each
-//! value ends up in exactly one place: popped, rejected by `push`, evicted
-//! and returned by `force_push`, or still in the ring at the end.
+//! value ends up in exactly one place: popped, rejected by `push` (full or
+//! closed), evicted and returned by `force_push`, or still in the ring at
+//! the end.
 //!
 //! Run: `RUSTFLAGS="--cfg loom" LOOM_MAX_PREEMPTIONS=2 cargo test --release -p parkway-channels --test loom_ring`
 //!
@@ -335,6 +336,58 @@ fn force_push_races_force_push() {
             [(Some(0), Some(11), Some(10)), (Some(11), Some(10), Some(0))]
         } else {
             [(Some(0), Some(10), Some(1)), (Some(1), Some(11), Some(0))]
+        };
+        assert_explored(&seen, &expected);
+    }
+}
+
+/// `close` races `push` and `force_push`: each value is popped, left in
+/// the ring, evicted, or handed back by a push that saw the ring closed,
+/// exactly once; once `close` has returned, every push fails.
+#[test]
+fn close_races_push_and_force_push() {
+    for cap in [1, 2] {
+        let seen = explore("close_races_push_and_force_push", cap, move |b_first| {
+            let ring = Arc::new(Ring::new(cap));
+            ring.push(0).unwrap();
+            let ((pushed, forced), popped) = race(
+                ring.clone(),
+                b_first,
+                |r| {
+                    let pushed = r.push_open(1).map_err(|e| e.into_inner());
+                    (pushed, r.force_push_open(2))
+                },
+                |r| {
+                    assert!(r.close(), "the first close closes");
+                    r.pop()
+                },
+            );
+            assert!(ring.is_closed() && !ring.close());
+            assert_eq!(ring.push(98), Err(98));
+            assert_eq!(ring.force_push_open(99), Err(99));
+            let left_len = ring.len();
+            let left = drain(&ring);
+            assert_eq!(left.len(), left_len);
+            let out: Vec<u32> = popped.into_iter().chain(left).collect();
+            assert_fifo(&out, 0..3);
+            let all: Vec<u32> = out
+                .iter()
+                .copied()
+                .chain(pushed.err())
+                .chain(forced.unwrap_or_else(Some))
+                .collect();
+            assert_each_once(&all, &[0, 1, 2]);
+            (pushed.is_ok(), forced, popped)
+        });
+        // Closed before both pushes, between them, or after both.
+        let expected = if cap == 1 {
+            vec![(false, Err(2), Some(0)), (false, Ok(Some(0)), Some(2))]
+        } else {
+            vec![
+                (false, Err(2), Some(0)),
+                (true, Err(2), Some(0)),
+                (true, Ok(Some(0)), Some(1)),
+            ]
         };
         assert_explored(&seen, &expected);
     }

@@ -106,7 +106,7 @@ impl<T> Slot<T> {
 ///
 /// [`push`](Ring::push) is core.async's `offer!` on a fixed buffer,
 /// [`force_push`](Ring::force_push) a put on a `sliding-buffer`, and
-/// [`pop`](Ring::pop) is `poll!`. See the [module docs](self) for the
+/// [`pop`](Ring::pop) is `poll!`. See the module docs of `buffer::ring` for the
 /// algorithm.
 pub struct Ring<T> {
     /// The position of the next pop (see [`Ring::one_lap`]).
