@@ -423,8 +423,8 @@ impl<T> Ring<T> {
                 backoff.spin();
                 tail = self.tail.load(Ordering::Relaxed);
             } else {
-                // Another thread holds the slot (the pop of the previous
-                // lap is still reading it), or `tail` is stale.
+                // Another thread holds the slot (the push of the previous
+                // lap is still writing it), or `tail` is stale.
                 backoff.snooze();
                 tail = self.tail.load(Ordering::Relaxed);
             }
