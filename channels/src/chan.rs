@@ -337,6 +337,20 @@ impl<T> Chan<T> {
         self.waiters.lock()
     }
 
+    /// Runs `f` under the lock, settles the queues ([`Chan::settle`]),
+    /// releases the lock, then runs the deferred wakes, callbacks and drops.
+    fn with_lock<R>(&self, f: impl FnOnce(&Self, &mut Waiters<T>, &mut Deferred<T>) -> R) -> R {
+        let mut d = Deferred::new();
+        let out = {
+            let mut w = self.lock();
+            let out = f(self, &mut w, &mut d);
+            self.settle(&mut w, &mut d);
+            out
+        };
+        d.run(self);
+        out
+    }
+
     /// Ends a locked section: if a refill moved parked values into the
     /// ring, wakes receivers for them, then mirrors the queues into the
     /// fast-path flags.
@@ -436,15 +450,7 @@ impl<T> Chan<T> {
 
     /// The locked path of a send.
     pub(crate) fn send_slow(&self, v: T, reg: SendReg<T>) -> SendStart<T> {
-        let mut d = Deferred::new();
-        let out = {
-            let mut w = self.lock();
-            let out = self.send_locked(&mut w, v, reg, &mut d);
-            self.settle(&mut w, &mut d);
-            out
-        };
-        d.run(self);
-        out
+        self.with_lock(|c, w, d| c.send_locked(w, v, reg, d))
     }
 
     fn send_locked(
@@ -632,15 +638,7 @@ impl<T> Chan<T> {
         if let Buffer::Promise(cell) = &self.buf {
             return self.recv_promise(cell, reg);
         }
-        let mut d = Deferred::new();
-        let out = {
-            let mut w = self.lock();
-            let out = self.recv_locked(&mut w, reg, &mut d);
-            self.settle(&mut w, &mut d);
-            out
-        };
-        d.run(self);
-        out
+        self.with_lock(|c, w, d| c.recv_locked(w, reg, d))
     }
 
     fn recv_locked(
@@ -819,13 +817,7 @@ impl<T> Chan<T> {
 
     /// After a lock-free pop from a fixed ring found senders parked.
     fn refill(&self) {
-        let mut d = Deferred::new();
-        {
-            let mut w = self.lock();
-            self.refill_locked(&mut w, &mut d);
-            self.settle(&mut w, &mut d);
-        }
-        d.run(self);
+        self.with_lock(|c, w, d| c.refill_locked(w, d));
     }
 
     /// Moves parked senders' values (plain sends and puts, in order) into
@@ -915,13 +907,7 @@ impl<T> Chan<T> {
 
     /// Wakes (or hands a value to) parked receivers after a push.
     fn notify_recv(&self) {
-        let mut d = Deferred::new();
-        {
-            let mut w = self.lock();
-            self.notify_recv_locked(&mut w, &mut d);
-            self.settle(&mut w, &mut d);
-        }
-        d.run(self);
+        self.with_lock(|c, w, d| c.notify_recv_locked(w, d));
     }
 
     /// Serves parked receivers in queue order: `take` callbacks while
@@ -1016,13 +1002,7 @@ impl<T> Chan<T> {
 
     /// A promise got its value: every parked receiver gets it.
     fn deliver_promise(&self) {
-        let mut d = Deferred::new();
-        {
-            let mut w = self.lock();
-            self.deliver_promise_locked(&mut w, &mut d);
-            self.settle(&mut w, &mut d);
-        }
-        d.run(self);
+        self.with_lock(|c, w, d| c.deliver_promise_locked(w, d));
     }
 
     fn deliver_promise_locked(&self, w: &mut Waiters<T>, d: &mut Deferred<T>) {
@@ -1103,15 +1083,7 @@ impl<T> Chan<T> {
     /// ready. On an unbuffered channel the value moves into the channel
     /// ([`SelectSend::Parked`]); on a buffered one it stays in the slot.
     pub(crate) fn select_register_send(&self, waiter: Waiter, slot: &mut Option<T>) -> SelectSend {
-        let mut d = Deferred::new();
-        let out = {
-            let mut w = self.lock();
-            let out = self.select_register_send_locked(&mut w, waiter, slot, &mut d);
-            self.settle(&mut w, &mut d);
-            out
-        };
-        d.run(self);
-        out
+        self.with_lock(|c, w, d| c.select_register_send_locked(w, waiter, slot, d))
     }
 
     fn select_register_send_locked(
