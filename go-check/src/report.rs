@@ -86,11 +86,19 @@ impl Report {
             kind: ReportKind::CallbackPanic,
             op: Some(what),
             location: None,
-            message: format!(
-                "parkway go-check: a `{what}` callback panicked: {panic_message}; \
-                 the panic was caught and the channel is unaffected. \
-                 fix: handle errors inside the callback, or use the parking op in a go block"
-            ),
+            message: if what == "waker" {
+                format!(
+                    "parkway go-check: a task's waker panicked when a channel woke it: \
+                     {panic_message}; the panic was caught, the channel and the other \
+                     waiters are unaffected. fix: look at the executor that made the waker"
+                )
+            } else {
+                format!(
+                    "parkway go-check: a `{what}` callback panicked: {panic_message}; \
+                     the panic was caught and the channel is unaffected. \
+                     fix: handle errors inside the callback, or use the parking op in a go block"
+                )
+            },
         }
     }
 }
