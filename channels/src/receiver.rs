@@ -97,7 +97,7 @@ impl<T> Receiver<T> {
         // A value is often a moment away: look again a few times before
         // registering (which makes every sender take the lock to wake us).
         if !self.chan.is_rendezvous() {
-            for _ in 0..crate::waiter::OPTIMISTIC_RETRIES {
+            for _ in 0..crate::waiter::RECV_RETRIES {
                 crate::waiter::pause();
                 if let Some(v) = self.chan.recv_fast() {
                     return Some(v);

@@ -101,7 +101,7 @@ impl<T> Sender<T> {
         // Room is often a moment away: look again a few times before
         // registering.
         if !self.chan.is_rendezvous() {
-            for _ in 0..crate::waiter::OPTIMISTIC_RETRIES {
+            for _ in 0..crate::waiter::SEND_RETRIES {
                 crate::waiter::pause();
                 v = match self.chan.send_fast(v) {
                     Ok(r) => return r,
