@@ -97,18 +97,12 @@ impl<T> Sender<T> {
     /// out of line so the fast path stays small.
     #[cold]
     #[inline(never)]
-    fn send_blocking_slow(&self, mut v: T) -> Result<(), SendError<T>> {
-        // Room is often a moment away: look again a few times before
-        // registering.
-        if !self.chan.is_rendezvous() {
-            for _ in 0..crate::waiter::SEND_RETRIES {
-                crate::waiter::pause();
-                v = match self.chan.send_fast(v) {
-                    Ok(r) => return r,
-                    Err(v) => v,
-                };
-            }
-        }
+    fn send_blocking_slow(&self, v: T) -> Result<(), SendError<T>> {
+        // No optimistic retries here (receivers have some): a registered
+        // sender is completed by the receiver, which moves its value into
+        // the ring, while senders that yield-and-retry only steal the
+        // receiver's CPU. Measured on the 2-core VM with 4 senders on
+        // `bounded(1)`: ~2.5 µs per message with 8 retries, ~1 µs with none.
         let ctx = Context::for_thread();
         let waiter = Waiter {
             ctx: ctx.clone(),

@@ -215,16 +215,6 @@ pub(crate) const RECV_RETRIES: u32 = 8;
 #[cfg(loom)]
 pub(crate) const RECV_RETRIES: u32 = 1;
 
-/// The same for a blocking send on a full channel. Zero: measured on the
-/// 2-core VM with 4 senders on `bounded(1)`, senders that yield before
-/// registering only steal the receiver's CPU (2.5 µs per message with 8
-/// retries, 1.1 µs with none), while a registered sender is completed by
-/// the receiver itself (its value is moved into the ring).
-#[cfg(not(loom))]
-pub(crate) const SEND_RETRIES: u32 = 0;
-#[cfg(loom)]
-pub(crate) const SEND_RETRIES: u32 = 1;
-
 /// The pause between optimistic retries: one spin hint for the first two,
 /// then a yield of the time slice.
 pub(crate) fn pause() {
