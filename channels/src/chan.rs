@@ -95,6 +95,22 @@ pub(crate) struct Waiters<T> {
     takes: usize,
 }
 
+impl<T> Waiters<T> {
+    /// Parked senders holding a value (plain sends and puts, not selects
+    /// waiting for room): values that are part of the channel's contents.
+    fn parked_values(&self) -> usize {
+        self.sendq
+            .iter()
+            .filter(|e| !matches!(e, SendEntry::Wake(_)))
+            .count()
+    }
+
+    /// Whether any sender is parked with a value.
+    fn has_parked_values(&self) -> bool {
+        self.sendq.iter().any(|e| !matches!(e, SendEntry::Wake(_)))
+    }
+}
+
 /// How a sender that cannot complete at once waits.
 pub(crate) enum SendReg<T> {
     /// It does not: `try_send`.
@@ -504,7 +520,7 @@ impl<T> Chan<T> {
         }
         match &self.buf {
             Buffer::Fixed(ring) => {
-                if w.sendq.iter().any(|e| !matches!(e, SendEntry::Wake(_))) {
+                if w.has_parked_values() {
                     // Queue behind the parked senders.
                     return Err(TrySendError::Full(v));
                 }
@@ -964,11 +980,7 @@ impl<T> Chan<T> {
             Buffer::Fixed(r) | Buffer::Dropping(r) | Buffer::Sliding(r) => r.len(),
             Buffer::Promise(_) | Buffer::Rendezvous => 0,
         };
-        let parked = w
-            .sendq
-            .iter()
-            .filter(|e| !matches!(e, SendEntry::Wake(_)))
-            .count();
+        let parked = w.parked_values();
         buffered + parked
     }
 
@@ -1098,8 +1110,7 @@ impl<T> Chan<T> {
         }
         match &self.buf {
             Buffer::Fixed(ring) => {
-                let queued =
-                    |w: &Waiters<T>| w.sendq.iter().any(|e| !matches!(e, SendEntry::Wake(_)));
+                let queued = Waiters::has_parked_values;
                 if !queued(w) && !ring.is_full() {
                     return SelectSend::Ready;
                 }
