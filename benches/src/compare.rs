@@ -235,11 +235,12 @@ fn fmt_ratio(r: f64) -> String {
     }
 }
 
-/// The median of `xs` (mean of the middle two for an even count).
+/// The median of `xs` (mean of the middle two for an even count); sorts
+/// `xs`.
 ///
 /// # Panics
 /// If `xs` is empty.
-fn median(xs: &mut [f64]) -> f64 {
+pub fn median(xs: &mut [f64]) -> f64 {
     assert!(!xs.is_empty(), "median of nothing");
     xs.sort_by(f64::total_cmp);
     let mid = xs.len() / 2;

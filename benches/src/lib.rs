@@ -1,4 +1,5 @@
-//! Channel benchmarks: parkway's channels side by side with their peers.
+//! Benchmarks: parkway's channels side by side with their peers, and
+//! parkway's runtime side by side with tokio's ([`rt`]).
 //!
 //! The workloads follow crossbeam-channel's comparison suite
 //! (`crossbeam-channel/benchmarks/crossbeam-channel.rs`: `seq`, `spsc`,
@@ -22,6 +23,13 @@
 //! parkway against the fastest peers interleaved in one process and prints
 //! the medians and ratios that `docs/BENCHMARKS.md` records.
 //!
+//! The scheduler workloads of [`rt`] (tokio's `rt_multi_threaded` suite and
+//! a few of ours) run on parkway's `Runtime` and on tokio's multi-thread
+//! runtime with the same worker count; the criterion bench
+//! `benches/rt_multi_threaded.rs` groups them, and the `compare` binary runs
+//! them interleaved and prints medians, ratios and the heap bytes an idle
+//! task costs.
+//!
 //! # Examples
 //!
 //! ```
@@ -36,6 +44,7 @@ pub mod async_ops;
 pub mod blocking;
 pub mod compare;
 pub mod peers;
+pub mod rt;
 
 /// Messages sent per run of a workload (crossbeam's suite sends 5_000_000).
 pub const MESSAGES: usize = 100_000;

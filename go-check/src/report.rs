@@ -57,6 +57,10 @@ pub enum ReportKind {
     /// caught so the channel stays consistent and whoever ran the callback
     /// is not charged with it.
     CallbackPanic,
+    /// A `Drop` the runtime ran on the user's behalf panicked (a task's
+    /// future or output dropped after completion, at abort or at shutdown),
+    /// where there was nobody to hand the panic to.
+    DropPanic,
 }
 
 impl Report {
@@ -72,6 +76,28 @@ impl Report {
             message: format!(
                 "parkway go-check: `{op}` would block a go worker (at {location}); \
                  go blocks park, they never block. {BLOCKING_FIX}"
+            ),
+        }
+    }
+
+    /// The report of a panic caught while the runtime dropped `what` (for
+    /// instance "a task's output") on the user's behalf.
+    ///
+    /// ```
+    /// use parkway_go_check::{Report, ReportKind};
+    ///
+    /// let r = Report::drop_panic("a task's output", "boom".to_string());
+    /// assert_eq!(r.kind, ReportKind::DropPanic);
+    /// assert!(r.to_string().contains("boom"));
+    /// ```
+    pub fn drop_panic(what: &'static str, panic_message: String) -> Report {
+        Report {
+            kind: ReportKind::DropPanic,
+            op: Some(what),
+            location: None,
+            message: format!(
+                "parkway: dropping {what} panicked: {panic_message}; the panic was caught \
+                 and the worker goes on. fix: make the type's `Drop` not panic"
             ),
         }
     }

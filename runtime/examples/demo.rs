@@ -1,41 +1,74 @@
-//! A tour of parkway's channels: every buffer kind, close, callbacks and
-//! select, with go-style producers and consumers.
+//! A tour of parkway: go blocks on the work-stealing go pool, every buffer
+//! kind, close, callbacks, `alt!` with `timeout`, panics that arrive in
+//! `JoinError`, and go-check catching a blocking call in a go block.
 //!
 //! Run it with `cargo run -p parkway --example demo`.
 //!
-//! The go pool is not there yet (it lands with the runtime), so each "go
-//! block" here is an `async` block driven on its own std thread by a
-//! ten-line `block_on`. The async code inside is what it will be on the
-//! runtime: swap `go_thread(..)` for `parkway::go(..)` and nothing else
-//! changes. Every outcome printed is also asserted, and none depends on
-//! thread timing.
+//! Every outcome printed is also asserted, and none depends on thread
+//! timing.
 
-use std::future::Future;
-use std::pin::pin;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
-use std::task::{Context, Poll, Wake, Waker};
-use std::thread::{self, JoinHandle, Thread};
+use std::time::{Duration, Instant};
 
 use parkway::chan::{self, SendError, TryRecvError, TrySendError};
-use parkway::GoCheck;
+use parkway::{GoCheck, Runtime};
 
-fn main() {
+fn main() -> std::io::Result<()> {
     println!("parkway demo: go blocks park, they never block");
-    bounded_back_pressure();
-    unbuffered_rendezvous();
-    dropping_keeps_the_first();
-    sliding_keeps_the_last();
-    promise_for_every_reader();
-    close_drains_then_none();
-    callbacks();
-    select();
-    go_check();
+    // Two sections panic on purpose; print those panics as one line each
+    // rather than with the default hook's backtrace.
+    std::panic::set_hook(Box::new(|info| {
+        let thread = std::thread::current();
+        println!(
+            "  (panic on thread {}: {})",
+            thread.name().unwrap_or("?"),
+            info.payload()
+                .downcast_ref::<&str>()
+                .copied()
+                .or_else(|| info.payload().downcast_ref::<String>().map(|s| s.as_str()))
+                .unwrap_or("<non-string payload>")
+        );
+    }));
+    let rt = Runtime::builder().worker_threads(2).build()?;
+    rt.block_on(async {
+        fan_out_fan_in().await;
+        bounded_back_pressure().await;
+        unbuffered_rendezvous().await;
+        dropping_keeps_the_first().await;
+        sliding_keeps_the_last().await;
+        promise_for_every_reader().await;
+        close_drains_then_none().await;
+        callbacks().await;
+        alt_with_timeout().await;
+        panics_arrive_in_join_error().await;
+    });
+    go_check_trips();
     println!("\ndemo: every outcome above was checked");
+    Ok(())
+}
+
+/// 1,000 go blocks on two workers, each sending one result.
+async fn fan_out_fan_in() {
+    section("go: 1,000 go blocks on 2 go workers, fan-in through one channel");
+    let (tx, rx) = chan::bounded::<u64>(16);
+    for i in 1..=1000u64 {
+        let tx = tx.clone();
+        parkway::go(async move {
+            tx.send(i * i).await.unwrap(); // parks while the buffer is full
+        });
+    }
+    drop(tx); // the channel closes once every go block has sent and dropped its sender
+    let mut sum = 0;
+    while let Some(v) = rx.recv().await {
+        sum += v;
+    }
+    println!("sum of squares 1..=1000 = {sum}");
+    assert_eq!(sum, 1000 * 1001 * 2001 / 6);
 }
 
 /// `bounded(n)`: a fixed buffer; a full buffer makes senders wait.
-fn bounded_back_pressure() {
+async fn bounded_back_pressure() {
     section("bounded(2): a full buffer makes senders wait (back-pressure)");
     let (tx, rx) = chan::bounded::<u32>(2);
     tx.try_send(1).unwrap();
@@ -48,36 +81,32 @@ fn bounded_back_pressure() {
         ),
         other => panic!("expected Full, got {other:?}"),
     }
-    assert_eq!(tx.len(), 2);
     assert_eq!(rx.try_recv().ok(), Some(1));
     assert_eq!(rx.try_recv().ok(), Some(2));
 
-    // A producer sends ten values into two slots: it parks whenever the
-    // buffer is full and resumes when the consumer makes room.
-    let producer = go_thread(async move {
+    let producer = parkway::go(async move {
         for i in 1..=10 {
             tx.send(i).await.unwrap();
         }
         // The last Sender is dropped here, which closes the channel.
     });
-    let consumer = go_thread(async move {
+    let consumer = parkway::go(async move {
         let mut got = Vec::new();
         while let Some(v) = rx.recv().await {
             got.push(v);
         }
         got
     });
-    producer.join().unwrap();
-    let got = consumer.join().unwrap();
+    producer.await.unwrap();
+    let got = consumer.await.unwrap();
     println!("consumer got {got:?}, in order, then None once the producer was done");
     assert_eq!(got, (1..=10).collect::<Vec<_>>());
 }
 
 /// `unbuffered()`: a send completes only when a receiver takes the value.
-fn unbuffered_rendezvous() {
+async fn unbuffered_rendezvous() {
     section("unbuffered(): sender and receiver meet (rendezvous)");
     let (tx, rx) = chan::unbuffered::<&'static str>();
-    assert_eq!(tx.capacity(), Some(0));
     match tx.try_send("early") {
         Err(TrySendError::Full(v)) => {
             println!("try_send({v:?}) with nobody receiving -> Full (there is no buffer)")
@@ -85,311 +114,240 @@ fn unbuffered_rendezvous() {
         other => panic!("expected Full, got {other:?}"),
     }
 
-    // The producer's send cannot finish before the receiver arrives, so
-    // when it finishes it must see the flag the receiver set first.
+    // The send cannot finish before the receiver arrives, so when it
+    // finishes it sees the flag the receiver set first.
     let receiver_arrived = Arc::new(AtomicBool::new(false));
     let seen_by_sender = receiver_arrived.clone();
-    let producer = go_thread(async move {
+    let producer = parkway::go(async move {
         tx.send("ping").await.unwrap();
         seen_by_sender.load(Ordering::SeqCst)
     });
+    parkway::sleep(Duration::from_millis(5)).await; // let the sender park first
     receiver_arrived.store(true, Ordering::SeqCst);
-    let got = rx.recv_blocking();
-    let sender_saw_receiver = producer.join().unwrap();
+    let got = rx.recv().await;
+    let sender_saw_receiver = producer.await.unwrap();
     println!("received {got:?}; the sender's send returned only after the receiver came");
     assert_eq!(got, Some("ping"));
     assert!(sender_saw_receiver);
 
-    // Ping-pong over two rendezvous channels: strictly alternating.
+    // Ping-pong between two go blocks over rendezvous channels.
     let (ping_tx, ping_rx) = chan::unbuffered::<u32>();
     let (pong_tx, pong_rx) = chan::unbuffered::<u32>();
-    let ponger = go_thread(async move {
+    let ponger = parkway::go(async move {
         while let Some(n) = ping_rx.recv().await {
             pong_tx.send(n * 10).await.unwrap();
         }
     });
     let mut rounds = Vec::new();
     for n in 1..=3 {
-        ping_tx.send_blocking(n).unwrap();
-        let reply = pong_rx.recv_blocking().unwrap();
+        ping_tx.send(n).await.unwrap();
+        let reply = pong_rx.recv().await.unwrap();
         rounds.push(format!("{n}->{reply}"));
     }
     ping_tx.close();
-    ponger.join().unwrap();
+    ponger.await.unwrap();
     println!("ping-pong: {}", rounds.join(", "));
     assert_eq!(rounds, ["1->10", "2->20", "3->30"]);
 }
 
 /// `dropping(n)`: when full, the new value is discarded; sends never wait.
-fn dropping_keeps_the_first() {
+async fn dropping_keeps_the_first() {
     section("dropping(3): when full, new values are dropped; keeps the FIRST 3");
     let (tx, rx) = chan::dropping::<u32>(3);
     for i in 1..=6 {
-        // Never waits: a full dropping buffer accepts and discards.
-        tx.send_blocking(i).unwrap();
+        tx.send(i).await.unwrap(); // never waits
     }
     tx.close();
-    let kept = drain(&rx);
+    let kept = drain(&rx).await;
     println!("sent 1..=6, buffer kept {kept:?}");
     assert_eq!(kept, [1, 2, 3]);
 }
 
 /// `sliding(n)`: when full, the oldest value is discarded; sends never wait.
-fn sliding_keeps_the_last() {
+async fn sliding_keeps_the_last() {
     section("sliding(3): when full, the oldest value is dropped; keeps the LAST 3");
     let (tx, rx) = chan::sliding::<u32>(3);
     for i in 1..=6 {
-        tx.send_blocking(i).unwrap();
+        tx.send(i).await.unwrap();
     }
     tx.close();
-    let kept = drain(&rx);
+    let kept = drain(&rx).await;
     println!("sent 1..=6, buffer kept {kept:?}");
     assert_eq!(kept, [4, 5, 6]);
 }
 
 /// `promise()`: the first value is kept and every reader gets a clone.
-fn promise_for_every_reader() {
+async fn promise_for_every_reader() {
     section("promise(): one value, delivered to every reader, forever");
     let (tx, rx) = chan::promise::<String>();
     let readers: Vec<_> = (1..=3)
         .map(|id| {
             let rx = rx.clone();
-            go_thread(async move {
+            parkway::go(async move {
                 let first = rx.recv().await;
                 let again = rx.recv().await;
                 (id, first, again)
             })
         })
         .collect();
-    tx.send_blocking("the answer".to_string()).unwrap();
-    tx.send_blocking("a later value".to_string()).unwrap(); // accepted, discarded
+    tx.send("the answer".to_string()).await.unwrap();
+    tx.send("a later value".to_string()).await.unwrap(); // accepted, discarded
     for reader in readers {
-        let (id, first, again) = reader.join().unwrap();
+        let (id, first, again) = reader.await.unwrap();
         println!("reader {id}: {first:?}, and again {again:?}");
         assert_eq!(first.as_deref(), Some("the answer"));
         assert_eq!(again.as_deref(), Some("the answer"));
     }
-    let late = rx.recv_blocking();
-    println!("a late reader still gets {late:?}; the later send was discarded");
-    assert_eq!(late.as_deref(), Some("the answer"));
 }
 
 /// `close()`: buffered values are still delivered, then `None`.
-fn close_drains_then_none() {
+async fn close_drains_then_none() {
     section("close(): buffered values are still delivered, then None");
     let (tx, rx) = chan::bounded::<u32>(4);
     for i in 1..=3 {
         tx.try_send(i).unwrap();
     }
     tx.close();
-    println!(
-        "closed with {} values buffered; is_closed = {}",
-        rx.len(),
-        rx.is_closed()
-    );
-    assert!(rx.is_closed() && tx.is_closed());
-    match tx.send_blocking(4) {
+    match tx.send(4).await {
         Err(SendError(v)) => println!("send({v}) after close -> Err, the value is handed back"),
         Ok(()) => panic!("send after close succeeded"),
     }
     let mut got = Vec::new();
     for _ in 0..4 {
-        got.push(rx.recv_blocking());
+        got.push(rx.recv().await);
     }
     println!("recv x4 -> {got:?}");
     assert_eq!(got, [Some(1), Some(2), Some(3), None]);
     assert!(matches!(rx.try_recv(), Err(TryRecvError::Closed)));
 
-    // A consumer parked on an empty channel is released by close.
+    // A go block parked on an empty channel is released by close.
     let (tx, rx) = chan::bounded::<u32>(1);
-    let parked = go_thread(async move { rx.recv().await });
+    let parked = parkway::go(async move { rx.recv().await });
+    parkway::sleep(Duration::from_millis(5)).await;
     tx.close();
-    let got = parked.join().unwrap();
-    println!("a consumer waiting on an empty channel gets {got:?} when it closes");
+    let got = parked.await.unwrap();
+    println!("a go block waiting on an empty channel gets {got:?} when it closes");
     assert_eq!(got, None);
 }
 
 /// `put`/`take`: callbacks instead of waiting (core.async `put!`/`take!`).
-fn callbacks() {
+async fn callbacks() {
     section("put / take: callbacks instead of waiting");
     let (log_tx, log_rx) = chan::bounded::<String>(4);
-
     let (tx, rx) = chan::bounded::<u32>(1);
     let log = log_tx.clone();
     rx.take(move |v| {
         log.try_send(format!("take callback got {v:?}")).unwrap();
     })
     .unwrap();
-    tx.send_blocking(7).unwrap(); // completes the pending take
-    let line = log_rx.recv_blocking().unwrap();
+    tx.send(7).await.unwrap(); // completes the pending take
+    let line = log_rx.recv().await.unwrap();
     println!("{line}");
     assert_eq!(line, "take callback got Some(7)");
 
     tx.try_send(1).unwrap(); // the buffer is now full
-    let log = log_tx.clone();
+    let log = log_tx;
     tx.put(2, move |r| {
         log.try_send(format!("put(2) callback: ok = {}", r.is_ok()))
             .unwrap();
     })
     .unwrap();
-    println!("put(2) on a full channel returned at once; the put is pending");
-    let first = rx.recv_blocking();
-    let second = rx.recv_blocking();
-    let line = log_rx.recv_blocking().unwrap();
-    println!("recv -> {first:?}, {second:?}; {line}");
+    let first = rx.recv().await;
+    let second = rx.recv().await;
+    let line = log_rx.recv().await.unwrap();
+    println!("put(2) on a full channel returned at once; recv -> {first:?}, {second:?}; {line}");
     assert_eq!((first, second), (Some(1), Some(2)));
     assert_eq!(line, "put(2) callback: ok = true");
-
-    tx.close();
-    let log = log_tx;
-    rx.take(move |v| {
-        log.try_send(format!("take on a closed, empty channel got {v:?}"))
-            .unwrap();
-    })
-    .unwrap();
-    let line = log_rx.recv_blocking().unwrap();
-    println!("{line}");
-    assert_eq!(line, "take on a closed, empty channel got None");
 }
 
-/// `Select`: wait for whichever of several operations is ready first
-/// (core.async `alts!!`; the `alt!`/`alt_blocking!` macros come with the
-/// same rules).
-fn select() {
-    section("Select: the first ready operation wins (alts!!)");
-    let (a_tx, a_rx) = chan::bounded::<u32>(1);
-    let (b_tx, b_rx) = chan::bounded::<&'static str>(1);
+/// `alt!` over a channel and a `timeout`: the first ready branch wins.
+async fn alt_with_timeout() {
+    section("alt! with timeout: whichever is ready first");
+    let (tx, rx) = chan::bounded::<&'static str>(1);
+    let start = Instant::now();
+    let got = parkway::alt! {
+        recv(rx) -> v => format!("value {v:?}"),
+        recv(parkway::timeout(Duration::from_millis(30))) -> _ => "timed out".to_string(),
+    };
+    println!("nobody sent: {got} after at least 30 ms");
+    assert_eq!(got, "timed out");
+    assert!(start.elapsed() >= Duration::from_millis(30));
 
-    // Nothing ready: try_select gives the select back, a default runs.
-    let mut sel = chan::Select::new();
-    sel.recv(&a_rx, |v| format!("a: {v:?}"))
-        .recv(&b_rx, |v| format!("b: {v:?}"));
-    let nothing_ready = sel.try_select().is_err();
-    let mut sel = chan::Select::new();
-    sel.recv(&a_rx, |v| format!("a: {v:?}"))
-        .recv(&b_rx, |v| format!("b: {v:?}"))
-        .default(|| "default: nothing was ready".to_string());
-    let got = sel.select_blocking();
-    println!("try_select with nothing ready -> Err; with a default -> {got:?}");
-    assert!(nothing_ready);
-    assert_eq!(got, "default: nothing was ready");
-
-    // Both ready: with `priority`, the first in insertion order wins.
-    a_tx.try_send(1).unwrap();
-    b_tx.try_send("hello").unwrap();
-    let mut sel = chan::Select::new();
-    sel.priority()
-        .recv(&a_rx, |v| format!("a: {v:?}"))
-        .recv(&b_rx, |v| format!("b: {v:?}"));
-    let first = sel.select_blocking();
-    let mut sel = chan::Select::new();
-    sel.priority()
-        .recv(&a_rx, |v| format!("a: {v:?}"))
-        .recv(&b_rx, |v| format!("b: {v:?}"));
-    let second = sel.select_blocking();
-    println!("both ready, priority -> {first}, then {second}");
-    assert_eq!(
-        (first.as_str(), second.as_str()),
-        ("a: Some(1)", "b: Some(\"hello\")")
-    );
-
-    // A send op: the value leaves its slot only if the send is chosen.
-    let (full_tx, _full_rx) = chan::bounded::<u32>(1);
-    full_tx.try_send(0).unwrap();
-    let mut to_full = Some(100);
-    let mut to_a = Some(5);
-    let mut sel = chan::Select::new();
-    sel.send(&full_tx, &mut to_full, |r| format!("full: {r:?}"))
-        .send(&a_tx, &mut to_a, |r| format!("a: {r:?}"));
-    let got = sel.select_blocking();
-    println!("send to a full channel or to a: {got}; the unsent value stayed: {to_full:?}");
-    assert_eq!(got, "a: Ok(())");
-    assert_eq!((to_full, to_a), (Some(100), None));
-    assert_eq!(a_rx.try_recv().ok(), Some(5));
-
-    // A go block parks on a select until a value arrives. (Driven on a
-    // thread where it is created, so the select need not be `Send`.)
-    let (a_rx2, b_rx2) = (a_rx.clone(), b_rx.clone());
-    let waiter = thread::spawn(move || {
-        block_on(async move {
-            let mut sel = chan::Select::new();
-            sel.recv(&a_rx2, |v| format!("a: {v:?}"))
-                .recv(&b_rx2, |v| format!("b: {v:?}"));
-            sel.select().await
-        })
+    parkway::go(async move {
+        parkway::sleep(Duration::from_millis(5)).await;
+        tx.send("hello").await.unwrap();
     });
-    a_tx.send_blocking(2).unwrap();
-    let got = waiter.join().unwrap();
-    println!("a go block parked on select woke with {got}");
-    assert_eq!(got, "a: Some(2)");
+    let got = parkway::alt! {
+        recv(rx) -> v => format!("value {v:?}"),
+        recv(parkway::timeout(Duration::from_secs(10))) -> _ => "timed out".to_string(),
+    };
+    println!("a go block sent within the deadline: {got}");
+    assert_eq!(got, "value Some(\"hello\")");
 
-    // A closed channel is ready: its recv op yields None.
-    drop(b_tx); // the last Sender of b: b closes
-    let mut sel = chan::Select::new();
-    sel.recv(&a_rx, |v| format!("a: {v:?}"))
-        .recv(&b_rx, |v| format!("b: {v:?}"));
-    let got = sel.select_blocking();
-    println!("a empty, b closed -> {got}");
-    assert_eq!(got, "b: None");
+    let slow = parkway::sleep(Duration::from_secs(60));
+    let r = parkway::with_timeout(Duration::from_millis(10), slow).await;
+    println!("with_timeout(10 ms, sleep(60 s)) -> {r:?}");
+    assert!(r.is_err());
 }
 
-/// The go-check mode a runtime built now would use.
-fn go_check() {
-    section("go-check");
-    let mode = GoCheck::default();
-    println!(
-        "mode from PARKWAY_GO_CHECK or the build default: {mode} \
-         (in Warn/Strict, send_blocking/recv_blocking on a go worker panic \
-         with the fix; plain threads like these may block)"
-    );
+/// A panic in a go block reaches whoever awaits its handle.
+async fn panics_arrive_in_join_error() {
+    section("a panic in a go block arrives in its JoinError; the worker lives on");
+    let done = Arc::new(AtomicU64::new(0));
+    let h = parkway::task::Builder::new()
+        .name("parser")
+        .go(async { panic!("unexpected token at 3:14") });
+    let err = h.await.unwrap_err();
+    println!("JoinError: {err}");
+    assert!(err.is_panic());
+    assert_eq!(err.name(), Some("parser"));
+    assert_eq!(err.panic_message(), Some("unexpected token at 3:14"));
+    let d = done.clone();
+    parkway::go(async move { d.fetch_add(1, Ordering::SeqCst) })
+        .await
+        .unwrap();
+    println!("the next go block ran fine");
+    assert_eq!(done.load(Ordering::SeqCst), 1);
+}
+
+/// go-check: a blocking call inside a go block fails loudly.
+fn go_check_trips() {
+    section("go-check: send_blocking inside a go block is caught");
+    let rt = Runtime::builder()
+        .worker_threads(1)
+        .go_check(GoCheck::Warn)
+        .build()
+        .unwrap();
+    let err = rt.block_on(async {
+        let (tx, _rx) = chan::bounded::<u32>(1);
+        parkway::go(async move { tx.send_blocking(1) })
+            .await
+            .unwrap_err()
+    });
+    let msg = err.panic_message().unwrap_or_default().to_string();
+    println!("JoinError: {err}");
+    assert!(msg.contains("send_blocking"));
+    // The same call on a plain thread is fine.
+    let (tx, rx) = chan::bounded::<u32>(1);
+    std::thread::spawn(move || tx.send_blocking(1).unwrap())
+        .join()
+        .unwrap();
+    assert_eq!(rx.recv_blocking(), Some(1));
+    println!("on a plain thread send_blocking just blocks, as it should");
 }
 
 // ---- helpers ---------------------------------------------------------------
 
+/// Prints a section title.
 fn section(title: &str) {
     println!("\n== {title}");
 }
 
 /// Receives until the channel is closed and empty.
-fn drain<T>(rx: &chan::Receiver<T>) -> Vec<T> {
+async fn drain<T>(rx: &chan::Receiver<T>) -> Vec<T> {
     let mut out = Vec::new();
-    while let Some(v) = rx.recv_blocking() {
+    while let Some(v) = rx.recv().await {
         out.push(v);
     }
     out
-}
-
-/// Runs a go block on its own thread until the runtime's `go` exists.
-fn go_thread<F>(fut: F) -> JoinHandle<F::Output>
-where
-    F: Future + Send + 'static,
-    F::Output: Send + 'static,
-{
-    thread::spawn(move || block_on(fut))
-}
-
-/// Wakes a thread parked in [`block_on`].
-struct ThreadWaker(Thread);
-
-impl Wake for ThreadWaker {
-    fn wake(self: Arc<Self>) {
-        self.0.unpark();
-    }
-
-    fn wake_by_ref(self: &Arc<Self>) {
-        self.0.unpark();
-    }
-}
-
-/// Polls `fut` on this thread, parking the thread while it is pending.
-fn block_on<F: Future>(fut: F) -> F::Output {
-    let mut fut = pin!(fut);
-    let waker = Waker::from(Arc::new(ThreadWaker(thread::current())));
-    let mut cx = Context::from_waker(&waker);
-    loop {
-        if let Poll::Ready(v) = fut.as_mut().poll(&mut cx) {
-            return v;
-        }
-        thread::park();
-    }
 }

@@ -1,53 +1,142 @@
 //! parkway: a Rust runtime with core.async's model: go blocks park, they
 //! never block.
 //!
-//! Tasks ("go blocks", started with `go`) will run on a work-stealing pool
-//! of go workers and coordinate through [`chan`]nels whose buffer policy is
-//! chosen at creation: [`bounded`](chan::bounded),
-//! [`unbuffered`](chan::unbuffered), [`dropping`](chan::dropping),
-//! [`sliding`](chan::sliding) and [`promise`](chan::promise). A go block
-//! waits by *parking*: `tx.send(v).await` and `rx.recv().await` give its
-//! worker back to other go blocks. Work that must block goes to a separate
-//! elastic pool (`thread`, `thread_call`), and go-check ([`GoCheck`]) makes a
-//! blocking op on a go worker fail loudly instead of silently starving the
-//! pool. The same channels also offer blocking ops (`send_blocking`,
-//! `recv_blocking`) for plain threads, callback ops (`put`, `take`) and
-//! non-waiting ops (`try_send`, `try_recv`), as core.async does.
+//! Go blocks (tasks, started with [`go`]) run on a work-stealing pool of go
+//! workers and coordinate through [`chan`]nels whose buffer policy is chosen
+//! at creation: [`bounded`](chan::bounded), [`unbuffered`](chan::unbuffered),
+//! [`dropping`](chan::dropping), [`sliding`](chan::sliding) and
+//! [`promise`](chan::promise). A go block waits by *parking*:
+//! `tx.send(v).await`, `rx.recv().await`, [`sleep`] and [`alt!`] give its
+//! worker back to other go blocks. go-check ([`GoCheck`]) makes a blocking
+//! op on a go worker (`send_blocking`, `recv_blocking`, `alt_blocking!`,
+//! `block_on`) fail loudly instead of silently starving the pool. The same
+//! channels offer blocking ops for plain threads, callback ops (`put`,
+//! `take`) and non-waiting ops (`try_send`, `try_recv`), as core.async
+//! does.
 //!
-//! # Status
+//! | core.async | parkway |
+//! |---|---|
+//! | `(go ..)` | [`go`]`(async { .. })`, [`task::Builder`] for a named one |
+//! | `<!!` on a go block's channel | `rt.block_on(handle)` or `handle.await` |
+//! | `(timeout ms)` | [`timeout`]`(Duration)`, a channel that closes at the deadline |
+//! | `(<! (timeout ms))` | [`sleep`]`(Duration).await` |
 //!
-//! Today this crate re-exports the channels ([`chan`]) and the go-check mode
-//! ([`GoCheck`]). The go pool (`Runtime`, `go`, `block_on`), timers
-//! (`sleep`, `timeout`) and the mio reactor are coming next (issues 3 to 5).
-//! Until then the channels work with any executor (they use plain
-//! [`std::task::Waker`]s) or with plain threads, as below.
+//! `go` requires a `Send` future (there is no `spawn_local` yet);
+//! [`Runtime::block_on`] accepts any future. `fork()` is not supported.
 //!
 //! # Examples
 //!
-//! A producer thread and a consumer over a bounded channel; closing the
-//! channel (here, by dropping the last sender) lets the consumer drain what
-//! is buffered and then see `None`.
+//! A producer go block and a consumer over a bounded channel, with a
+//! deadline from `timeout` raced in `alt!`:
 //!
 //! ```
+//! use std::time::Duration;
 //! use parkway::chan;
 //!
-//! let (tx, rx) = chan::bounded(2);
-//! let producer = std::thread::spawn(move || {
-//!     for i in 1..=5 {
-//!         // Blocks this (plain) thread while the buffer is full.
-//!         tx.send_blocking(i).unwrap();
-//!     }
-//!     // `tx` is dropped here: the channel closes.
-//! });
+//! #[parkway::main(worker_threads = 2)]
+//! async fn main() {
+//!     let (tx, rx) = chan::bounded(2);
+//!     let producer = parkway::go(async move {
+//!         for i in 1..=5 {
+//!             tx.send(i).await.unwrap(); // parks while the buffer is full
+//!         }
+//!     });
 //!
-//! let mut got = Vec::new();
-//! while let Some(v) = rx.recv_blocking() {
-//!     got.push(v);
+//!     let mut got = Vec::new();
+//!     let deadline = parkway::timeout(Duration::from_secs(10));
+//!     loop {
+//!         parkway::alt! {
+//!             recv(rx) -> v => match v {
+//!                 Some(v) => got.push(v),
+//!                 None => break, // closed: the producer is done
+//!             },
+//!             recv(deadline) -> _ => panic!("too slow"),
+//!         }
+//!     }
+//!     producer.await.unwrap();
+//!     assert_eq!(got, [1, 2, 3, 4, 5]);
 //! }
-//! producer.join().unwrap();
-//! assert_eq!(got, [1, 2, 3, 4, 5]);
 //! ```
+
+#[cfg(not(loom))]
+mod block_on;
+#[cfg(not(loom))]
+mod builder;
+#[cfg(not(loom))]
+mod context;
+#[cfg(not(loom))]
+mod executor;
+#[cfg(not(loom))]
+mod handle;
+#[cfg(not(loom))]
+mod runtime;
+mod sync;
+#[cfg(not(loom))]
+pub mod task;
+#[cfg(not(loom))]
+mod time;
+
+/// The task state machine alone, for the loom model in
+/// `tests/loom_task.rs`.
+#[cfg(loom)]
+#[doc(hidden)]
+pub mod loom_task {
+    pub use crate::loom_state::{IdleAction, RunAction, Snapshot, State, WakeAction};
+}
+/// The task state machine, compiled alone for loom.
+#[cfg(loom)]
+#[path = "task/state.rs"]
+mod loom_state;
+
+#[cfg(not(loom))]
+pub use builder::Builder;
+#[cfg(not(loom))]
+pub use context::EnterGuard;
+#[cfg(not(loom))]
+pub use handle::{Handle, RuntimeMetrics, TryCurrentError};
+#[cfg(not(loom))]
+pub use runtime::Runtime;
+#[cfg(not(loom))]
+pub use task::{yield_now, JoinError, JoinHandle};
+#[cfg(not(loom))]
+pub use time::{sleep, sleep_until, timeout, with_timeout, Elapsed, Sleep, WithTimeout};
 
 pub use parkway_channels as chan;
 pub use parkway_channels::{alt, alt_blocking};
 pub use parkway_go_check::{GoCheck, Report, ReportKind};
+pub use parkway_macros::{main, test};
+
+/// Spawns a go block on the current runtime and returns the handle to its
+/// output (core.async's `go`).
+///
+/// The block runs on the go pool; it should wait only by parking
+/// (`.await` on channels, [`sleep`], [`alt!`]). Its output, or its panic,
+/// arrives through the [`JoinHandle`]; dropping the handle detaches the
+/// task. `#[track_caller]`: the spawn location shows in [`JoinError`]s and
+/// go-check reports.
+///
+/// # Panics
+///
+/// Outside a runtime: call it in a go block or inside
+/// [`Runtime::block_on`], or spawn through a [`Handle`] from any thread.
+///
+/// # Examples
+///
+/// ```
+/// let rt = parkway::Runtime::new().unwrap();
+/// let h = rt.block_on(async {
+///     let a = parkway::go(async { 20 });
+///     let b = parkway::go(async { 22 });
+///     a.await.unwrap() + b.await.unwrap()
+/// });
+/// assert_eq!(h, 42);
+/// ```
+#[cfg(not(loom))]
+#[track_caller]
+pub fn go<F>(future: F) -> JoinHandle<F::Output>
+where
+    F: std::future::Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    context::spawn_current(future, None, std::panic::Location::caller())
+}

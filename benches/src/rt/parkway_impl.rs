@@ -1,0 +1,285 @@
+//! The workloads on parkway's runtime; [`super::tokio_impl`] holds the same
+//! programs for tokio, function for function.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+
+use parkway::{chan, go, yield_now, JoinHandle, Runtime};
+
+use super::{
+    countdown, sleep_for, stall, AllocationMeter, BusyLoad, Countdown, Spinner, Workload,
+    BUSY2_SPAWN, CHAIN_LENGTH, CONTENTION_CAPACITY, CONTENTION_FULL_CAPACITY, IDLE_TASKS,
+    NUM_PINGS, NUM_SPAWN, NUM_YIELD, PER_PRODUCER, PRODUCERS, ROUND_TRIPS, SLEEPS, YIELD_TASKS,
+};
+
+/// A runtime with `workers` go workers, everything else left at its
+/// default (timers are always on).
+///
+/// # Panics
+/// If the runtime cannot be built.
+#[must_use]
+pub fn runtime(workers: usize) -> Runtime {
+    Runtime::builder()
+        .worker_threads(workers)
+        .build()
+        .expect("cannot build the parkway runtime")
+}
+
+/// Runs one iteration of `workload` on `rt`. The busy workloads expect
+/// their [`background`] load to be running.
+pub fn run(rt: &Runtime, workload: Workload) {
+    match workload {
+        Workload::SpawnManyLocal => spawn_many_local(rt),
+        Workload::SpawnManyRemoteIdle | Workload::SpawnManyRemoteBusy1 => {
+            spawn_many_remote(rt, NUM_SPAWN);
+        }
+        Workload::SpawnManyRemoteBusy2 => spawn_many_remote(rt, BUSY2_SPAWN),
+        Workload::PingPong => ping_pong(rt),
+        Workload::YieldMany => yield_many(rt),
+        Workload::ChainedSpawn => chained_spawn(rt),
+        Workload::ChanPingPong => chan_ping_pong(rt),
+        Workload::MpscContention => mpsc_contention(rt, CONTENTION_CAPACITY),
+        Workload::MpscContentionFull => mpsc_contention(rt, CONTENTION_FULL_CAPACITY),
+        Workload::Sleeps1m => sleeps(rt, SLEEPS),
+    }
+}
+
+/// Starts the background load `workload` runs against on `rt`, a runtime
+/// with `workers` workers — `busy1` loops or `busy2` chains, none for the
+/// others — and returns once every loop is running.
+pub fn background(rt: &Runtime, workload: Workload, workers: usize) -> Option<BusyLoad> {
+    let load = match workload {
+        Workload::SpawnManyRemoteBusy1 => busy1_load(rt, workers),
+        Workload::SpawnManyRemoteBusy2 => busy2_load(rt, workers),
+        _ => return None,
+    };
+    load.wait_running();
+    Some(load)
+}
+
+/// `spawn_many_local`: [`NUM_SPAWN`] spawns from the `block_on` future,
+/// which then blocks its thread until the last task has run.
+pub fn spawn_many_local(rt: &Runtime) {
+    let (left, done) = countdown(NUM_SPAWN);
+    rt.block_on(async move {
+        for _ in 0..NUM_SPAWN {
+            let left = Arc::clone(&left);
+            go(async move { left.count_down() });
+        }
+        done.wait();
+    });
+}
+
+/// `spawn_many_remote_*`: `n` empty tasks spawned from this thread through
+/// the handle, then every `JoinHandle` awaited in `block_on`.
+///
+/// # Panics
+/// If a task panics.
+pub fn spawn_many_remote(rt: &Runtime, n: usize) {
+    let handle = rt.handle();
+    let tasks: Vec<JoinHandle<()>> = (0..n).map(|_| handle.go(async {})).collect();
+    rt.block_on(async move {
+        for task in tasks {
+            task.await.expect("empty task failed");
+        }
+    });
+}
+
+/// The `busy1` load: `2 × workers` tasks looping `{ yield; stall }`.
+pub fn busy1_load(rt: &Runtime, workers: usize) -> BusyLoad {
+    let mut load = BusyLoad::new();
+    for _ in 0..2 * workers {
+        let spinner = load.spinner();
+        rt.handle().go(async move {
+            while spinner.keep_going() {
+                yield_now().await;
+                stall();
+            }
+        });
+    }
+    load
+}
+
+/// The `busy2` load: `workers` chains of tasks, each stalling and then
+/// spawning its successor.
+pub fn busy2_load(rt: &Runtime, workers: usize) -> BusyLoad {
+    fn link(spinner: Spinner) {
+        go(async move {
+            if spinner.keep_going() {
+                stall();
+                link(spinner);
+            }
+        });
+    }
+    let mut load = BusyLoad::new();
+    for _ in 0..workers {
+        let spinner = load.spinner();
+        rt.handle().go(async move { link(spinner) });
+    }
+    load
+}
+
+/// `ping_pong`: one task spawns [`NUM_PINGS`] tasks, each of which pings a
+/// child of its own over a one-shot `chan::bounded(1)` and awaits the pong
+/// on another.
+pub fn ping_pong(rt: &Runtime) {
+    let (left, done) = countdown(NUM_PINGS);
+    rt.block_on(async move {
+        go(async move {
+            for _ in 0..NUM_PINGS {
+                let left = Arc::clone(&left);
+                go(async move {
+                    let (ping_tx, ping_rx) = chan::bounded(1);
+                    let (pong_tx, pong_rx) = chan::bounded(1);
+                    go(async move {
+                        ping_rx.recv().await.expect("no ping");
+                        pong_tx.send(()).await.expect("pinger gone");
+                    });
+                    ping_tx.send(()).await.expect("ponger gone");
+                    pong_rx.recv().await.expect("no pong");
+                    left.count_down();
+                });
+            }
+        });
+        done.wait();
+    });
+}
+
+/// `yield_many`: [`YIELD_TASKS`] tasks spawned from this thread, each
+/// yielding [`NUM_YIELD`] times; this thread waits for them outside the
+/// runtime.
+pub fn yield_many(rt: &Runtime) {
+    let (left, done) = countdown(YIELD_TASKS);
+    for _ in 0..YIELD_TASKS {
+        let left = Arc::clone(&left);
+        rt.handle().go(async move {
+            for _ in 0..NUM_YIELD {
+                yield_now().await;
+            }
+            left.count_down();
+        });
+    }
+    done.wait();
+}
+
+/// `chained_spawn`: a chain of [`CHAIN_LENGTH`] tasks, each spawning the
+/// next from its body.
+pub fn chained_spawn(rt: &Runtime) {
+    fn link(left: Arc<Countdown>, n: usize) {
+        if n == 0 {
+            left.count_down();
+        } else {
+            go(async move { link(left, n - 1) });
+        }
+    }
+    let (left, done) = countdown(1);
+    rt.block_on(async move {
+        go(async move { link(left, CHAIN_LENGTH) });
+        done.wait();
+    });
+}
+
+/// `chan_ping_pong`: [`ROUND_TRIPS`] round trips between two go blocks over
+/// two `chan::bounded(1)`s.
+///
+/// # Panics
+/// If a value comes back changed or a task fails.
+pub fn chan_ping_pong(rt: &Runtime) {
+    rt.block_on(async {
+        let (ping_tx, ping_rx) = chan::bounded::<usize>(1);
+        let (pong_tx, pong_rx) = chan::bounded::<usize>(1);
+        let echo = go(async move {
+            while let Some(v) = ping_rx.recv().await {
+                pong_tx.send(v).await.expect("pinger gone");
+            }
+        });
+        let pinger = go(async move {
+            for i in 0..ROUND_TRIPS {
+                ping_tx.send(i).await.expect("echo gone");
+                assert_eq!(pong_rx.recv().await, Some(i));
+            }
+        });
+        pinger.await.expect("pinger failed");
+        echo.await.expect("echo failed");
+    });
+}
+
+/// `mpsc_contention`: a fresh `chan::bounded(capacity)`, [`PRODUCERS`]
+/// spawned producers sending [`PER_PRODUCER`] values each, and the
+/// `block_on` future receiving all of them.
+///
+/// # Panics
+/// If the received values do not add up.
+pub fn mpsc_contention(rt: &Runtime, capacity: usize) {
+    rt.block_on(async move {
+        let (tx, rx) = chan::bounded::<usize>(capacity);
+        for _ in 0..PRODUCERS {
+            let tx = tx.clone();
+            go(async move {
+                for i in 0..PER_PRODUCER {
+                    tx.send(i).await.expect("receiver gone");
+                }
+            });
+        }
+        let mut sum = 0;
+        for _ in 0..PRODUCERS * PER_PRODUCER {
+            sum += rx.recv().await.expect("producers gone");
+        }
+        assert_eq!(sum, crate::checksum(PRODUCERS, PER_PRODUCER));
+    });
+}
+
+/// `sleeps_1m`: one task spawns `n` tasks; task `i` sleeps
+/// [`sleep_for`]`(i)` and counts down.
+pub fn sleeps(rt: &Runtime, n: usize) {
+    let (left, done) = countdown(n);
+    rt.block_on(async move {
+        go(async move {
+            for i in 0..n {
+                let left = Arc::clone(&left);
+                go(async move {
+                    parkway::sleep(sleep_for(i)).await;
+                    left.count_down();
+                });
+            }
+        });
+        done.wait();
+    });
+}
+
+/// `idle_task_bytes`: the net heap bytes per task of [`IDLE_TASKS`] tasks,
+/// spawned from this thread and parked on a `chan::bounded(1)` each, as
+/// `meter` counts them. The channels, the `JoinHandle` vector and the
+/// counter exist before the window opens; the window closes once every
+/// task has been polled and parked, so a waker a channel stores for its
+/// receiver counts towards the task. The tasks are then released and
+/// awaited.
+///
+/// # Panics
+/// If a task fails or does not start within 30 s.
+pub fn idle_task_bytes(rt: &Runtime, meter: &dyn AllocationMeter) -> f64 {
+    let (senders, receivers): (Vec<_>, Vec<_>) =
+        (0..IDLE_TASKS).map(|_| chan::bounded::<()>(1)).unzip();
+    let mut tasks: Vec<JoinHandle<()>> = Vec::with_capacity(IDLE_TASKS);
+    let parked = Arc::new(AtomicUsize::new(0));
+    let handle = rt.handle();
+    meter.start();
+    for rx in receivers {
+        let parked = Arc::clone(&parked);
+        tasks.push(handle.go(async move {
+            parked.fetch_add(1, Ordering::Relaxed);
+            rx.recv().await.expect("released by a send");
+        }));
+    }
+    super::wait_until_parked(&parked, IDLE_TASKS);
+    let bytes = meter.stop();
+    rt.block_on(async move {
+        for tx in senders {
+            tx.send(()).await.expect("task gone");
+        }
+        for task in tasks {
+            task.await.expect("idle task failed");
+        }
+    });
+    super::per_task(bytes, IDLE_TASKS)
+}

@@ -1,0 +1,160 @@
+//! `Builder`: configure a runtime before starting it.
+
+use std::fmt;
+use std::io;
+use std::sync::Arc;
+
+use parkway_go_check::GoCheck;
+
+use crate::Runtime;
+
+/// A hook run on each worker thread.
+pub(crate) type ThreadHook = Arc<dyn Fn() + Send + Sync + 'static>;
+
+/// The settings a runtime runs with.
+#[derive(Clone)]
+pub(crate) struct Config {
+    /// Go workers.
+    pub(crate) worker_threads: usize,
+    /// Worker thread name prefix; workers are `{name}-{index}`.
+    pub(crate) thread_name: String,
+    /// Worker thread stack size, if set.
+    pub(crate) thread_stack_size: Option<usize>,
+    /// The go-check mode of the workers.
+    pub(crate) go_check: GoCheck,
+    /// Run first on each worker thread.
+    pub(crate) on_thread_start: Option<ThreadHook>,
+    /// Run last on each worker thread.
+    pub(crate) on_thread_stop: Option<ThreadHook>,
+}
+
+impl fmt::Debug for Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Config")
+            .field("worker_threads", &self.worker_threads)
+            .field("thread_name", &self.thread_name)
+            .field("thread_stack_size", &self.thread_stack_size)
+            .field("go_check", &self.go_check)
+            .field("on_thread_start", &self.on_thread_start.is_some())
+            .field("on_thread_stop", &self.on_thread_stop.is_some())
+            .finish()
+    }
+}
+
+/// Configures and builds a [`Runtime`].
+///
+/// # Examples
+///
+/// ```
+/// use parkway::{GoCheck, Runtime};
+///
+/// let rt = Runtime::builder()
+///     .worker_threads(2)
+///     .thread_name("api")
+///     .go_check(GoCheck::Strict)
+///     .build()
+///     .unwrap();
+/// assert_eq!(rt.block_on(async { 1 + 1 }), 2);
+/// ```
+#[derive(Debug, Clone)]
+pub struct Builder {
+    /// Go workers, if set.
+    worker_threads: Option<usize>,
+    /// Everything else `build` uses.
+    config: Config,
+}
+
+impl Default for Builder {
+    fn default() -> Builder {
+        Builder::new()
+    }
+}
+
+impl Builder {
+    /// A builder with the defaults: one worker per core, threads named
+    /// `parkway-worker-N`, go-check from `PARKWAY_GO_CHECK`, or else `Warn`
+    /// in debug builds and `Off` in release builds.
+    pub fn new() -> Builder {
+        Builder {
+            worker_threads: None,
+            config: Config {
+                worker_threads: 0,
+                thread_name: "parkway-worker".to_string(),
+                thread_stack_size: None,
+                go_check: GoCheck::from_env(),
+                on_thread_start: None,
+                on_thread_stop: None,
+            },
+        }
+    }
+
+    /// Sets the number of go workers (default: one per core, from
+    /// [`std::thread::available_parallelism`]). [`build`](Builder::build)
+    /// refuses zero.
+    pub fn worker_threads(mut self, n: usize) -> Builder {
+        self.worker_threads = Some(n);
+        self
+    }
+
+    /// Sets the worker threads' name prefix; worker `i` is named
+    /// `{name}-{i}` (default `parkway-worker`).
+    pub fn thread_name(mut self, name: impl Into<String>) -> Builder {
+        self.config.thread_name = name.into();
+        self
+    }
+
+    /// Sets the stack size of the worker threads (default: std's).
+    pub fn thread_stack_size(mut self, bytes: usize) -> Builder {
+        self.config.thread_stack_size = Some(bytes);
+        self
+    }
+
+    /// Sets the go-check mode of this runtime's workers (default: from
+    /// `PARKWAY_GO_CHECK`, else `Warn` in debug builds and `Off` in release
+    /// builds). See [`GoCheck`].
+    pub fn go_check(mut self, mode: GoCheck) -> Builder {
+        self.config.go_check = mode;
+        self
+    }
+
+    /// Runs `f` first on every worker thread.
+    pub fn on_thread_start(mut self, f: impl Fn() + Send + Sync + 'static) -> Builder {
+        self.config.on_thread_start = Some(Arc::new(f));
+        self
+    }
+
+    /// Runs `f` last on every worker thread, as it exits.
+    pub fn on_thread_stop(mut self, f: impl Fn() + Send + Sync + 'static) -> Builder {
+        self.config.on_thread_stop = Some(Arc::new(f));
+        self
+    }
+
+    /// Starts the runtime's worker threads.
+    ///
+    /// # Errors
+    ///
+    /// `InvalidInput` if `worker_threads(0)` was set; the OS's error if a
+    /// worker thread cannot be spawned (the threads already started are
+    /// stopped again).
+    ///
+    /// # Panics
+    ///
+    /// Inside a go block: a runtime must not be created on a go worker
+    /// (its `block_on` could never run there, and dropping it would block the
+    /// worker).
+    #[track_caller]
+    pub fn build(&self) -> io::Result<Runtime> {
+        let mut config = self.config.clone();
+        config.worker_threads = match self.worker_threads {
+            Some(0) => {
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidInput,
+                    "parkway: worker_threads must be at least 1",
+                ))
+            }
+            Some(n) => n,
+            None => std::thread::available_parallelism().map_or(1, |n| n.get()),
+        };
+        Runtime::start(config)
+    }
+}

@@ -1,0 +1,273 @@
+//! The go pool: a hand-written work-stealing executor.
+//!
+//! Each worker thread owns a `crossbeam_deque::Worker` (its run queue) and
+//! a [`LifoSlot`](lifo::LifoSlot) for the task it woke last. Spawns and
+//! wakes from outside the pool go to a global `Injector`. A worker takes
+//! work in this order: every `GLOBAL_QUEUE_INTERVAL` ticks the injector
+//! first (so it cannot be starved by local work), otherwise its LIFO slot,
+//! its queue, then a batch from the injector; with all of those empty it
+//! searches, stealing half of a peer's queue; with nothing found it sleeps
+//! ([`Idle`](idle::Idle), [`Parker`](park::Parker)). The first worker to
+//! sleep owns the timer driver and sleeps only until the next deadline;
+//! every worker also fires due timers, without blocking, every
+//! `EVENT_INTERVAL` ticks, so timers fire while every worker is busy.
+
+pub(crate) mod idle;
+pub(crate) mod lifo;
+pub(crate) mod park;
+pub(crate) mod worker;
+
+use std::future::Future;
+use std::panic::Location;
+use std::sync::atomic::{fence, AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Instant;
+
+use crossbeam_deque::{Injector, Steal, Stealer};
+use crossbeam_utils::CachePadded;
+use parking_lot::{Condvar, Mutex};
+
+use crate::builder::Config;
+use crate::context;
+use crate::task::list::OwnedTasks;
+use crate::task::raw::Cell;
+use crate::task::{Id, JoinHandle, Notified};
+use crate::time::driver::TimeDriver;
+
+use self::idle::Idle;
+use self::lifo::LifoSlot;
+use self::park::Parker;
+
+/// What other threads may touch of one worker.
+#[derive(Debug)]
+pub(crate) struct Remote {
+    /// Steals from the worker's run queue.
+    pub(crate) stealer: Stealer<Notified>,
+    /// The worker's LIFO slot.
+    pub(crate) lifo: LifoSlot,
+    /// Where the worker sleeps.
+    pub(crate) parker: Parker,
+    /// Set by the worker before it registers as a sleeper; cleared by
+    /// whoever picks it from the sleepers to wake it.
+    pub(crate) parked: AtomicBool,
+}
+
+/// The state of one runtime shared by its workers, handles and tasks.
+#[derive(Debug)]
+pub(crate) struct Shared {
+    /// Tasks spawned or woken from outside the pool.
+    pub(crate) injector: Injector<Notified>,
+    /// One per worker.
+    pub(crate) remotes: Box<[CachePadded<Remote>]>,
+    /// Who sleeps, who searches.
+    pub(crate) idle: Idle,
+    /// Every live task, for shutdown.
+    pub(crate) owned: OwnedTasks,
+    /// Timers.
+    pub(crate) timer: TimeDriver,
+    /// Set once shutdown begins.
+    shutdown: AtomicBool,
+    /// Workers that have exited; with `exit_cv`, for `shutdown_timeout`.
+    exited: Mutex<usize>,
+    /// Signalled when a worker exits.
+    exit_cv: Condvar,
+    /// The builder's settings.
+    pub(crate) config: Config,
+}
+
+impl Shared {
+    /// A runtime's shared state; returns it with the run queues the worker
+    /// threads will own.
+    pub(crate) fn new(config: Config) -> (Shared, Vec<crossbeam_deque::Worker<Notified>>) {
+        let n = config.worker_threads;
+        let locals: Vec<_> = (0..n)
+            .map(|_| crossbeam_deque::Worker::new_fifo())
+            .collect();
+        let remotes = locals
+            .iter()
+            .map(|w| {
+                CachePadded::new(Remote {
+                    stealer: w.stealer(),
+                    lifo: LifoSlot::default(),
+                    parker: Parker::default(),
+                    parked: AtomicBool::new(false),
+                })
+            })
+            .collect();
+        let shared = Shared {
+            injector: Injector::new(),
+            remotes,
+            idle: Idle::new(n),
+            owned: OwnedTasks::new(n),
+            timer: TimeDriver::new(),
+            shutdown: AtomicBool::new(false),
+            exited: Mutex::new(0),
+            exit_cv: Condvar::new(),
+            config,
+        };
+        (shared, locals)
+    }
+
+    /// Spawns `future` on this runtime. During or after shutdown the task
+    /// is cancelled at once: its handle resolves to a cancelled
+    /// `JoinError`.
+    pub(crate) fn spawn<F>(
+        self: Arc<Self>,
+        future: F,
+        name: Option<Arc<str>>,
+        location: &'static Location<'static>,
+    ) -> JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        let ptr = Cell::allocate(future, self, Id::next(), name, location);
+        // From here the runtime is reached through the task's own `Arc`
+        // (one reference count update per spawn, not two). The task cannot
+        // be freed before `schedule` has pushed it, and `schedule` does not
+        // use `shared` after the push (see there).
+        // SAFETY: we hold three references to the new task.
+        let shared: &Arc<Shared> = unsafe { &(*ptr.as_ptr()).shared };
+        // SAFETY: a new task has three references: the handle's, the queue
+        // entry's and the list's.
+        let handle = unsafe { JoinHandle::from_raw(ptr) };
+        // SAFETY: as above.
+        let task = unsafe { Notified::from_raw(ptr) };
+        if shared.owned.insert(ptr) {
+            shared.schedule(task, false);
+        } else {
+            // Shut down: cancel in place. `shutdown` consumes the list's
+            // reference (never linked), the entry is dropped with its own.
+            // SAFETY: the list's reference is ours; the vtable is the cell's.
+            unsafe { (ptr.as_ref().vtable.shutdown)(ptr) };
+            drop(task);
+        }
+        handle
+    }
+
+    /// Schedules a task: onto the current worker (its LIFO slot, or the
+    /// back of its queue when the task yielded) if the calling thread is a
+    /// worker of this runtime, else onto the injector.
+    ///
+    /// `self` may live in the header of a task (wakers reach the runtime
+    /// through it), and once the task is pushed another worker may run,
+    /// complete and free it: nothing here touches `self` after the push.
+    pub(crate) fn schedule(self: &Arc<Self>, task: Notified, is_yield: bool) {
+        if let Some(core) = context::current_worker() {
+            if Arc::ptr_eq(core.shared(), self) {
+                core.schedule_local(task, is_yield);
+                return;
+            }
+        }
+        // The clone keeps the runtime alive until we are done here, even if
+        // the task we push runs, completes and drops the last other
+        // reference.
+        let this = Arc::clone(self);
+        this.injector.push(task);
+        // Order the push before the shutdown check (shutdown sets the flag
+        // and then drains): one of us drains this entry.
+        fence(Ordering::SeqCst);
+        if this.is_shutdown() {
+            this.drain_injector();
+            return;
+        }
+        this.notify_parked();
+    }
+
+    /// Wakes a sleeping worker if nobody is searching for work.
+    pub(crate) fn notify_parked(&self) {
+        if let Some(i) = self.idle.worker_to_notify() {
+            let remote = &self.remotes[i];
+            remote.parked.store(false, Ordering::Release);
+            remote.parker.unpark();
+        }
+    }
+
+    /// Wakes a sleeper if some queue holds work (after the last searcher
+    /// went to sleep).
+    pub(crate) fn notify_if_work_pending(&self) {
+        // LIFO slots are not stealable, so they do not count.
+        let pending =
+            !self.injector.is_empty() || self.remotes.iter().any(|r| !r.stealer.is_empty());
+        if pending {
+            self.notify_parked();
+        }
+    }
+
+    /// Whether shutdown began.
+    pub(crate) fn is_shutdown(&self) -> bool {
+        self.shutdown.load(Ordering::SeqCst)
+    }
+
+    /// Drops every task in the injector (after shutdown).
+    fn drain_injector(&self) {
+        loop {
+            match self.injector.steal() {
+                Steal::Success(task) => drop(task),
+                Steal::Retry => continue,
+                Steal::Empty => break,
+            }
+        }
+    }
+
+    /// A worker thread is exiting.
+    pub(crate) fn worker_exited(&self) {
+        *self.exited.lock() += 1;
+        self.exit_cv.notify_all();
+    }
+
+    /// Begins shutdown: no task runs again; workers exit after their
+    /// current poll. Returns false if it had begun already.
+    pub(crate) fn begin_shutdown(&self) -> bool {
+        if self.shutdown.swap(true, Ordering::SeqCst) {
+            return false;
+        }
+        for remote in self.remotes.iter() {
+            remote.parker.unpark();
+        }
+        true
+    }
+
+    /// Waits until every worker has exited, or until `deadline`. Returns
+    /// whether they all did.
+    pub(crate) fn wait_workers(&self, deadline: Option<Instant>) -> bool {
+        let mut exited = self.exited.lock();
+        while *exited < self.remotes.len() {
+            match deadline {
+                None => self.exit_cv.wait(&mut exited),
+                Some(d) => {
+                    if self.exit_cv.wait_until(&mut exited, d).timed_out() {
+                        return *exited >= self.remotes.len();
+                    }
+                }
+            }
+        }
+        true
+    }
+
+    /// Ends shutdown, after the workers stopped (or the wait timed out):
+    /// cancels every live task in place (dropping its future on this
+    /// thread, inside the runtime's context), closes the pending `timeout`
+    /// channels and empties the injector.
+    pub(crate) fn finish_shutdown(&self) {
+        for ptr in self.owned.close_and_take_all() {
+            // SAFETY: `close_and_take_all` handed us the list's reference of
+            // each task; the vtable is the task's own.
+            unsafe { (ptr.as_ref().vtable.shutdown)(ptr) };
+        }
+        self.timer.shutdown();
+        self.drain_injector();
+    }
+
+    /// Fires due timers without blocking (skipped when another thread is at
+    /// it).
+    pub(crate) fn fire_due_timers(&self) {
+        self.timer.fire_due();
+    }
+
+    /// Wakes the worker that owns the timer driver, so it sleeps until an
+    /// earlier deadline.
+    pub(crate) fn unpark_worker(&self, index: usize) {
+        self.remotes[index].parker.unpark();
+    }
+}

@@ -1,0 +1,272 @@
+//! A go worker: the loop that finds a task, polls it, and sleeps when there
+//! is none (see the module doc of `executor` for the order it looks in).
+
+use std::cell::Cell;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+
+use crossbeam_deque::{Steal, Worker};
+use parkway_go_check::budget;
+
+use crate::context;
+use crate::executor::lifo::MAX_LIFO_POLLS;
+use crate::executor::{Remote, Shared};
+use crate::task::Notified;
+
+/// Every this many ticks a worker takes from the injector before its own
+/// queue, so remote spawns cannot be starved by local work (tokio: 31).
+const GLOBAL_QUEUE_INTERVAL: u32 = 31;
+
+/// Every this many ticks a worker fires due timers without blocking (tokio
+/// checks its drivers every 61 ticks).
+const EVENT_INTERVAL: u32 = 61;
+
+/// The thread-owned part of a worker; reached through the thread's context
+/// while the worker runs tasks, so wakes on this thread land in its LIFO
+/// slot or queue.
+#[derive(Debug)]
+pub(crate) struct WorkerCore {
+    /// This worker's index in `Shared::remotes`.
+    index: usize,
+    /// The runtime.
+    shared: Arc<Shared>,
+    /// This worker's run queue (FIFO: a yielded task goes to the back).
+    local: Worker<Notified>,
+    /// Tasks polled so far (wrapping).
+    tick: Cell<u32>,
+    /// Whether this worker counts as searching in `Idle`.
+    searching: Cell<bool>,
+    /// xorshift state for picking the first peer to steal from.
+    rng: Cell<u32>,
+}
+
+impl WorkerCore {
+    /// The runtime this worker belongs to.
+    pub(crate) fn shared(&self) -> &Arc<Shared> {
+        &self.shared
+    }
+
+    /// This worker's remote half.
+    fn remote(&self) -> &Remote {
+        &self.shared.remotes[self.index]
+    }
+
+    /// Schedules a task woken or spawned on this worker's thread: into the
+    /// LIFO slot (the displaced task goes to the queue), or to the back of
+    /// the queue if it yielded.
+    pub(crate) fn schedule_local(&self, task: Notified, is_yield: bool) {
+        let to_queue = if is_yield {
+            Some(task)
+        } else {
+            self.remote().lifo.replace(task)
+        };
+        if let Some(task) = to_queue {
+            self.local.push(task);
+            self.shared.notify_parked();
+        }
+    }
+
+    /// The next task from this worker's own sources, per the order in the
+    /// module doc.
+    fn next_task(&self) -> Option<Notified> {
+        if self.tick.get() % GLOBAL_QUEUE_INTERVAL == 0 {
+            if let Some(task) = self.pop_injector() {
+                return Some(task);
+            }
+        }
+        if let Some(task) = self.remote().lifo.take() {
+            return Some(task);
+        }
+        if let Some(task) = self.local.pop() {
+            return Some(task);
+        }
+        self.pop_injector()
+    }
+
+    /// A batch from the injector into the local queue, returning one task.
+    fn pop_injector(&self) -> Option<Notified> {
+        loop {
+            match self.shared.injector.steal_batch_and_pop(&self.local) {
+                Steal::Success(task) => return Some(task),
+                Steal::Empty => return None,
+                Steal::Retry => continue,
+            }
+        }
+    }
+
+    /// Searches for work: the injector, then half of a peer's queue. Gives
+    /// up at once when half the workers already search.
+    fn steal_work(&self) -> Option<Notified> {
+        if !self.searching.get() {
+            if !self.shared.idle.transition_worker_to_searching() {
+                return None;
+            }
+            self.searching.set(true);
+        }
+        let n = self.shared.remotes.len();
+        let start = self.next_rand() as usize % n;
+        loop {
+            let mut retry = false;
+            match self.shared.injector.steal_batch_and_pop(&self.local) {
+                Steal::Success(task) => return Some(task),
+                Steal::Retry => retry = true,
+                Steal::Empty => {}
+            }
+            for i in 0..n {
+                let victim = (start + i) % n;
+                if victim == self.index {
+                    continue;
+                }
+                match self.shared.remotes[victim]
+                    .stealer
+                    .steal_batch_and_pop(&self.local)
+                {
+                    Steal::Success(task) => return Some(task),
+                    Steal::Retry => retry = true,
+                    Steal::Empty => {}
+                }
+            }
+            if !retry {
+                return None;
+            }
+        }
+    }
+
+    /// Leaves the searching state after finding work; the last searcher
+    /// wakes another worker, as more work may be waiting.
+    fn stop_searching(&self) {
+        if self.searching.replace(false) && self.shared.idle.transition_worker_from_searching() {
+            self.shared.notify_parked();
+        }
+    }
+
+    /// Polls `task`, then up to `MAX_LIFO_POLLS` tasks it woke into the LIFO
+    /// slot; a task still in the slot after that goes to the queue.
+    fn run_task(&self, task: Notified) {
+        self.stop_searching();
+        budget::reset(budget::DEFAULT);
+        task.run();
+        for _ in 0..MAX_LIFO_POLLS {
+            let Some(task) = self.remote().lifo.take() else {
+                return;
+            };
+            self.tick.set(self.tick.get().wrapping_add(1));
+            budget::reset(budget::DEFAULT);
+            task.run();
+        }
+        if let Some(task) = self.remote().lifo.take() {
+            // No wake-up for a peer here: this worker takes the task again
+            // right after what is queued before it, and a peer woken for it
+            // would only pull a ping-ponging pair apart across two cores.
+            self.local.push(task);
+        }
+    }
+
+    /// The worker loop; returns at shutdown.
+    fn run(&self) {
+        while !self.shared.is_shutdown() {
+            let tick = self.tick.get().wrapping_add(1);
+            self.tick.set(tick);
+            if tick % EVENT_INTERVAL == 0 {
+                self.shared.fire_due_timers();
+            }
+            if let Some(task) = self.next_task() {
+                self.run_task(task);
+                continue;
+            }
+            if let Some(task) = self.steal_work() {
+                self.run_task(task);
+                continue;
+            }
+            self.park();
+        }
+    }
+
+    /// Sleeps until woken for work (or shutdown). The first worker to sleep
+    /// owns the timer driver and sleeps only until the next deadline.
+    fn park(&self) {
+        // Timers that are due now wake tasks onto this worker: run them
+        // instead of sleeping.
+        self.shared.fire_due_timers();
+        if self.remote().lifo.is_occupied() || !self.local.is_empty() {
+            return;
+        }
+        let remote = self.remote();
+        remote.parked.store(true, Ordering::Release);
+        let last_searcher = self
+            .shared
+            .idle
+            .transition_worker_to_parked(self.index, self.searching.replace(false));
+        if last_searcher || !self.shared.injector.is_empty() {
+            // Our second look (see `idle.rs`); it may wake this worker.
+            self.shared.notify_if_work_pending();
+        }
+        // While asleep, wakes on this thread (from timers) go to the
+        // injector, so whichever worker is woken can take them.
+        let core = context::set_worker(std::ptr::null());
+        while remote.parked.load(Ordering::Acquire) && !self.shared.is_shutdown() {
+            if !self
+                .shared
+                .timer
+                .park_owner(self.index, &remote.parker, &self.shared)
+            {
+                remote.parker.park();
+            }
+        }
+        context::set_worker(core);
+        // Whoever woke us counted us as searching.
+        self.searching.set(!self.shared.is_shutdown());
+    }
+
+    /// The next pseudo-random number (xorshift32).
+    fn next_rand(&self) -> u32 {
+        let mut x = self.rng.get();
+        x ^= x << 13;
+        x ^= x >> 17;
+        x ^= x << 5;
+        self.rng.set(x);
+        x
+    }
+}
+
+/// The body of worker thread `index`.
+pub(crate) fn run_worker(shared: Arc<Shared>, index: usize, local: Worker<Notified>) {
+    /// Counts the worker as exited however the thread ends, so shutdown
+    /// never waits for a worker that is gone.
+    struct ExitGuard<'a>(&'a Shared);
+    impl Drop for ExitGuard<'_> {
+        fn drop(&mut self) {
+            self.0.worker_exited();
+        }
+    }
+    let exit = ExitGuard(&shared);
+    if let Some(f) = &shared.config.on_thread_start {
+        f();
+    }
+    {
+        let _role = parkway_go_check::enter_go_worker(shared.config.go_check);
+        let _budget = budget::enter(budget::DEFAULT);
+        let _ctx = context::enter(crate::Handle {
+            shared: Arc::clone(&shared),
+        });
+        let core = WorkerCore {
+            index,
+            shared: Arc::clone(&shared),
+            local,
+            tick: Cell::new(0),
+            searching: Cell::new(false),
+            rng: Cell::new(0x9E37_79B9 ^ (index as u32 + 1).wrapping_mul(0x85EB_CA6B)),
+        };
+        let previous = context::set_worker(&core);
+        core.run();
+        context::set_worker(previous);
+        // Queue entries left behind hold only references: the tasks
+        // themselves are cancelled by the shutdown that stopped us.
+        drop(core.remote().lifo.take());
+        drop(core);
+    }
+    if let Some(f) = &shared.config.on_thread_stop {
+        f();
+    }
+    drop(exit);
+}
