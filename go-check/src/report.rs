@@ -97,7 +97,7 @@ impl Report {
             location: None,
             message: format!(
                 "parkway: dropping {what} panicked: {panic_message}; the panic was caught \
-                 and the worker goes on. fix: make the type's `Drop` not panic"
+                 and the runtime goes on. fix: make the type's `Drop` not panic"
             ),
         }
     }

@@ -33,29 +33,69 @@ impl Wake for ThreadWaker {
 
 thread_local! {
     /// The thread's waker, made once (a `block_on` per request must not
-    /// allocate one each time).
-    static WAKER: RefCell<Option<(Arc<ThreadWaker>, Waker)>> = const { RefCell::new(None) };
+    /// allocate one each time). A `block_on` takes it out while it runs, so
+    /// a nested `block_on` makes its own and cannot consume a wake-up meant
+    /// for the outer one.
+    static WAKER: RefCell<Option<LentWaker>> = const { RefCell::new(None) };
 }
 
-/// The calling thread's waker and its flag.
-fn thread_waker() -> (Arc<ThreadWaker>, Waker) {
-    let make = || {
-        let tw = Arc::new(ThreadWaker {
+/// A thread waker lent to one `block_on`.
+#[derive(Clone)]
+struct LentWaker {
+    /// The waker's flag and thread.
+    thread_waker: Arc<ThreadWaker>,
+    /// The waker.
+    waker: Waker,
+}
+
+impl LentWaker {
+    /// Takes the thread's cached waker, or makes one (first use, nested
+    /// `block_on`, or thread-locals gone).
+    fn take() -> LentWaker {
+        if let Ok(Some(lent)) = WAKER.try_with(|w| w.borrow_mut().take()) {
+            return lent;
+        }
+        let thread_waker = Arc::new(ThreadWaker {
             thread: thread::current(),
             notified: AtomicBool::new(false),
         });
-        let waker = Waker::from(Arc::clone(&tw));
-        (tw, waker)
-    };
-    WAKER
-        .try_with(|w| w.borrow_mut().get_or_insert_with(make).clone())
-        .unwrap_or_else(|_| make())
+        let waker = Waker::from(Arc::clone(&thread_waker));
+        LentWaker {
+            thread_waker,
+            waker,
+        }
+    }
+
+    /// Puts the waker back in the thread's cache unless another is there.
+    fn give_back(self) {
+        // A stale wake-up must not leak into the next `block_on`.
+        self.thread_waker.notified.store(false, Ordering::Relaxed);
+        let _ = WAKER.try_with(|w| {
+            let mut slot = w.borrow_mut();
+            if slot.is_none() {
+                *slot = Some(self);
+            }
+        });
+    }
 }
 
 /// Polls `future` on this thread until it is ready, sleeping in between.
 /// The caller has checked that this thread is not a go worker.
 pub(crate) fn block_on<F: Future>(future: F) -> F::Output {
-    let (tw, waker) = thread_waker();
+    /// Returns the waker to the cache however `block_on` ends.
+    struct GiveBack(Option<LentWaker>);
+    impl Drop for GiveBack {
+        fn drop(&mut self) {
+            if let Some(lent) = self.0.take() {
+                lent.give_back();
+            }
+        }
+    }
+    let lent = GiveBack(Some(LentWaker::take()));
+    let (tw, waker) = match &lent.0 {
+        Some(l) => (Arc::clone(&l.thread_waker), l.waker.clone()),
+        None => unreachable!(),
+    };
     let mut cx = Context::from_waker(&waker);
     let mut future = pin!(future);
     loop {

@@ -257,6 +257,19 @@ impl Shared {
         }
         self.timer.shutdown();
         self.drain_injector();
+        // Workers drain their own queues as they exit; a worker detached by
+        // `shutdown_timeout` has not, so take what is left from every queue
+        // (each entry holds a reference to its task, and the task one to
+        // this runtime).
+        for remote in self.remotes.iter() {
+            loop {
+                match remote.stealer.steal() {
+                    Steal::Success(task) => drop(task),
+                    Steal::Retry => continue,
+                    Steal::Empty => break,
+                }
+            }
+        }
     }
 
     /// Fires due timers without blocking (skipped when another thread is at

@@ -1,9 +1,10 @@
 //! A go worker: the loop that finds a task, polls it, and sleeps when there
 //! is none (see the module doc of `executor` for the order it looks in).
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
+use std::task::Waker;
 
 use crossbeam_deque::{Steal, Worker};
 use parkway_go_check::budget;
@@ -38,6 +39,13 @@ pub(crate) struct WorkerCore {
     searching: Cell<bool>,
     /// xorshift state for picking the first peer to steal from.
     rng: Cell<u32>,
+    /// Tasks that called `yield_now`, woken once this worker has nothing
+    /// else queued (or every `EVENT_INTERVAL` ticks): a yielding task gives
+    /// way to everything queued, the injector included.
+    deferred: RefCell<Vec<Waker>>,
+    /// Set while `deferred` is being woken, so those tasks go to the back
+    /// of the queue rather than the LIFO slot.
+    waking_deferred: Cell<bool>,
 }
 
 impl WorkerCore {
@@ -55,7 +63,7 @@ impl WorkerCore {
     /// LIFO slot (the displaced task goes to the queue), or to the back of
     /// the queue if it yielded.
     pub(crate) fn schedule_local(&self, task: Notified, is_yield: bool) {
-        let to_queue = if is_yield {
+        let to_queue = if is_yield || self.waking_deferred.get() {
             Some(task)
         } else {
             self.remote().lifo.replace(task)
@@ -64,6 +72,28 @@ impl WorkerCore {
             self.local.push(task);
             self.shared.notify_parked();
         }
+    }
+
+    /// Defers the wake of a yielding task (see `deferred`).
+    pub(crate) fn defer(&self, waker: &Waker) {
+        self.deferred.borrow_mut().push(waker.clone());
+    }
+
+    /// Wakes the deferred tasks onto the back of the local queue; returns
+    /// whether there were any.
+    fn wake_deferred(&self) -> bool {
+        let wakers = std::mem::take(&mut *self.deferred.borrow_mut());
+        if wakers.is_empty() {
+            return false;
+        }
+        self.waking_deferred.set(true);
+        for waker in wakers {
+            waker.wake();
+        }
+        self.waking_deferred.set(false);
+        // Other workers may take some of them.
+        self.shared.notify_parked();
+        true
     }
 
     /// The next task from this worker's own sources, per the order in the
@@ -80,7 +110,13 @@ impl WorkerCore {
         if let Some(task) = self.local.pop() {
             return Some(task);
         }
-        self.pop_injector()
+        if let Some(task) = self.pop_injector() {
+            return Some(task);
+        }
+        if self.wake_deferred() {
+            return self.local.pop();
+        }
+        None
     }
 
     /// A batch from the injector into the local queue, returning one task.
@@ -169,6 +205,7 @@ impl WorkerCore {
             self.tick.set(tick);
             if tick % EVENT_INTERVAL == 0 {
                 self.shared.fire_due_timers();
+                self.wake_deferred();
             }
             if let Some(task) = self.next_task() {
                 self.run_task(task);
@@ -188,7 +225,7 @@ impl WorkerCore {
         // Timers that are due now wake tasks onto this worker: run them
         // instead of sleeping.
         self.shared.fire_due_timers();
-        if self.remote().lifo.is_occupied() || !self.local.is_empty() {
+        if self.wake_deferred() || self.remote().lifo.is_occupied() || !self.local.is_empty() {
             return;
         }
         let remote = self.remote();
@@ -240,15 +277,17 @@ pub(crate) fn run_worker(shared: Arc<Shared>, index: usize, local: Worker<Notifi
         }
     }
     let exit = ExitGuard(&shared);
-    if let Some(f) = &shared.config.on_thread_start {
-        f();
-    }
     {
         let _role = parkway_go_check::enter_go_worker(shared.config.go_check);
         let _budget = budget::enter(budget::DEFAULT);
         let _ctx = context::enter(crate::Handle {
             shared: Arc::clone(&shared),
         });
+        // Inside the runtime's context, as tokio runs it: the hook may call
+        // `Handle::current()`.
+        if let Some(f) = &shared.config.on_thread_start {
+            f();
+        }
         let core = WorkerCore {
             index,
             shared: Arc::clone(&shared),
@@ -256,17 +295,26 @@ pub(crate) fn run_worker(shared: Arc<Shared>, index: usize, local: Worker<Notifi
             tick: Cell::new(0),
             searching: Cell::new(false),
             rng: Cell::new(0x9E37_79B9 ^ (index as u32 + 1).wrapping_mul(0x85EB_CA6B)),
+            deferred: RefCell::new(Vec::new()),
+            waking_deferred: Cell::new(false),
         };
         let previous = context::set_worker(&core);
         core.run();
         context::set_worker(previous);
-        // Queue entries left behind hold only references: the tasks
-        // themselves are cancelled by the shutdown that stopped us.
+        // Queue entries left behind hold only references (the tasks are
+        // cancelled by the shutdown that stopped us), but they must be
+        // dropped here: the queue's buffer is shared with its stealer in
+        // `Shared`, so dropping `core.local` would not free them, and each
+        // would keep its task, and through it the runtime, alive.
         drop(core.remote().lifo.take());
+        drop(core.deferred.take());
+        while let Some(task) = core.local.pop() {
+            drop(task);
+        }
         drop(core);
-    }
-    if let Some(f) = &shared.config.on_thread_stop {
-        f();
+        if let Some(f) = &shared.config.on_thread_stop {
+            f();
+        }
     }
     drop(exit);
 }

@@ -4,8 +4,8 @@ use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-/// Yields once: the task goes to the back of its worker's run queue and
-/// resumes after the tasks queued before it had a turn.
+/// Yields once: the task resumes after the tasks queued on its worker
+/// (and those waiting in the runtime's global queue) had a turn.
 ///
 /// A task that loops over ready work (always-full channels, a CPU-bound
 /// loop) should call this now and then; channel ops also yield by
@@ -41,8 +41,13 @@ impl Future for YieldNow {
             return Poll::Ready(());
         }
         self.yielded = true;
-        // A wake while running puts the task at the back of the local queue.
-        cx.waker().wake_by_ref();
+        match crate::context::current_worker() {
+            // On a go worker: wake it once the worker has run what is
+            // queued (see `WorkerCore::defer`).
+            Some(core) => core.defer(cx.waker()),
+            // Elsewhere (inside `block_on`): wake at once.
+            None => cx.waker().wake_by_ref(),
+        }
         Poll::Pending
     }
 }

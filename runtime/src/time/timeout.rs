@@ -22,6 +22,12 @@ use crate::Handle;
 /// close when their runtime shuts down: the one case where they close
 /// early.
 ///
+/// The timer (with the channel it closes) stays registered until its
+/// deadline even if the receiver is dropped first. In a hot loop with long
+/// deadlines, create one timeout per request and reuse it across that
+/// request's `alt!`s, or use [`with_timeout`], whose timer is freed as soon
+/// as it is dropped.
+///
 /// # Panics
 ///
 /// Outside a runtime (call it in a go block or inside `block_on`).
