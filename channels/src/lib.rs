@@ -22,6 +22,12 @@
 //! `block_on`. What it needs from a runtime (is this thread a go worker?
 //! should this task yield?) it asks `parkway-go-check`.
 //!
+//! For a single reply from one place to one waiter, [`oneshot()`] is a
+//! smaller, dedicated channel: its receiver is a [`Future`](std::future::Future)
+//! rather than a [`Receiver`], so it does not take part in [`alt!`] (see the
+//! [`oneshot`](mod@oneshot) module for when to use it instead of
+//! [`promise`] or `bounded(1)`).
+//!
 //! # Closing
 //!
 //! [`close`](Sender::close) (from either side, or dropping the last
@@ -63,6 +69,7 @@ mod chan;
 mod error;
 #[doc(hidden)]
 pub mod macros;
+pub mod oneshot;
 mod receiver;
 mod select;
 mod sender;
@@ -195,4 +202,35 @@ pub fn sliding<T>(cap: usize) -> (Sender<T>, Receiver<T>) {
 /// ```
 pub fn promise<T: Clone>() -> (Sender<T>, Receiver<T>) {
     channel(Buffer::Promise(PromiseCell::new(T::clone)))
+}
+
+/// A one-shot channel: one value from one [`oneshot::Sender`] to one
+/// [`oneshot::Receiver`], in a single small allocation. The receiver is a
+/// [`Future`](std::future::Future) (and has `recv_blocking` and
+/// `try_recv`); it is not a [`Receiver`] and does not take part in
+/// [`alt!`] or [`Select`]. See the [`oneshot`](mod@oneshot) module for when
+/// to prefer it to [`promise`] or [`bounded`]`(1)`.
+///
+/// # Examples
+///
+/// ```
+/// # fn block_on<F: std::future::Future>(f: F) -> F::Output {
+/// #     let waker = std::task::Waker::noop();
+/// #     let mut cx = std::task::Context::from_waker(waker);
+/// #     let mut f = std::pin::pin!(f);
+/// #     loop { if let std::task::Poll::Ready(v) = f.as_mut().poll(&mut cx) { return v; } }
+/// # }
+/// use parkway_channels::oneshot;
+///
+/// let (tx, rx) = parkway_channels::oneshot();
+/// std::thread::spawn(move || tx.send(String::from("pong")).unwrap());
+/// assert_eq!(block_on(rx).as_deref(), Ok("pong"));
+///
+/// // A sender dropped without sending: the receiver learns no value comes.
+/// let (tx, rx) = parkway_channels::oneshot::<u32>();
+/// drop(tx);
+/// assert_eq!(block_on(rx), Err(oneshot::RecvError));
+/// ```
+pub fn oneshot<T>() -> (oneshot::Sender<T>, oneshot::Receiver<T>) {
+    oneshot::channel()
 }

@@ -88,7 +88,11 @@ impl WorkerCore {
         }
         self.waking_deferred.set(true);
         for waker in wakers {
-            waker.wake();
+            // Any future may call `yield_now`, with any waker: user code.
+            let woke = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || waker.wake()));
+            if let Err(payload) = woke {
+                crate::task::raw::report_waker_panic(&*payload);
+            }
         }
         self.waking_deferred.set(false);
         // Other workers may take some of them.
@@ -183,6 +187,9 @@ impl WorkerCore {
         budget::reset(budget::DEFAULT);
         task.run();
         for _ in 0..MAX_LIFO_POLLS {
+            if self.shared.is_shutdown() {
+                return;
+            }
             let Some(task) = self.remote().lifo.take() else {
                 return;
             };
@@ -298,9 +305,17 @@ pub(crate) fn run_worker(shared: Arc<Shared>, index: usize, local: Worker<Notifi
             deferred: RefCell::new(Vec::new()),
             waking_deferred: Cell::new(false),
         };
-        let previous = context::set_worker(&core);
+        /// Restores the thread's worker pointer however `run` ends, so it
+        /// never points at a core that is gone.
+        struct WorkerPointer(*const WorkerCore);
+        impl Drop for WorkerPointer {
+            fn drop(&mut self) {
+                context::set_worker(self.0);
+            }
+        }
+        let previous = WorkerPointer(context::set_worker(&core));
         core.run();
-        context::set_worker(previous);
+        drop(previous);
         // Queue entries left behind hold only references (the tasks are
         // cancelled by the shutdown that stopped us), but they must be
         // dropped here: the queue's buffer is shared with its stealer in

@@ -215,10 +215,15 @@ where
                     unsafe { drop_ref(ptr) }
                 }
                 IdleAction::Reschedule => {
-                    // SAFETY: the queue entry's reference moves to the new
-                    // queue entry.
+                    // The queue entry's reference moves to the new entry;
+                    // one more keeps the header, which `schedule` borrows
+                    // the runtime from, alive until it returns.
+                    cell.header.state.ref_inc();
+                    // SAFETY: the queue entry's reference moves on.
                     let task = unsafe { super::Notified::from_raw(ptr) };
                     cell.header.shared.schedule(task, true);
+                    // SAFETY: the extra reference taken above.
+                    unsafe { drop_ref(ptr) };
                 }
                 IdleAction::Cancel => {
                     // SAFETY: RUNNING is still held; the reference is ours.
@@ -306,14 +311,19 @@ unsafe fn store_and_complete<F>(
         // both sides until we clear the bit.
         let waker = unsafe { &*header.join_waker.get() };
         if let Some(waker) = waker {
-            waker.wake_by_ref();
+            // A waker is user code: a panic must not unwind into the worker.
+            if let Err(payload) = panic::catch_unwind(AssertUnwindSafe(|| waker.wake_by_ref())) {
+                report_waker_panic(&*payload);
+            }
         }
         let after = header.state.unset_join_waker_after_complete();
         if !after.has_join_interest() {
             // The handle was dropped meanwhile and left the slot to us.
             // SAFETY: JOIN_WAKER is clear and the handle is gone.
             let waker = unsafe { (*header.join_waker.get()).take() };
-            drop(waker);
+            if let Err(payload) = panic::catch_unwind(AssertUnwindSafe(move || drop(waker))) {
+                report_drop_panic("a join waker", &*payload);
+            }
         }
     }
 
@@ -417,6 +427,12 @@ where
         // SAFETY: the list's reference is ours.
         unsafe { drop_ref(ptr) };
     }
+}
+
+/// Reports a panic of a waker the runtime called (a join waker).
+pub(crate) fn report_waker_panic(payload: &(dyn Any + Send)) {
+    let msg = parkway_go_check::panic_message(payload);
+    parkway_go_check::report(&parkway_go_check::Report::callback_panic("waker", msg));
 }
 
 /// Reports a panic that escaped a `Drop` the runtime ran on the user's

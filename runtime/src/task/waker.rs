@@ -53,9 +53,16 @@ unsafe fn wake(data: *const ()) {
     match h.state.wake_by_val() {
         WakeAction::None => {}
         WakeAction::Submit => {
+            // The waker's reference moves to the queue entry. `schedule`
+            // borrows the runtime from this task's header, so keep the task
+            // alive with one more reference until it returns (the entry may
+            // be run and completed by another worker meanwhile).
+            h.state.ref_inc();
             // SAFETY: the waker's reference moves to the queue entry.
             let task = unsafe { Notified::from_raw(ptr) };
             h.shared.schedule(task, false);
+            // SAFETY: the extra reference taken above.
+            unsafe { drop_ref(ptr) };
         }
         WakeAction::Dealloc => {
             // SAFETY: the count reached zero with the waker's reference.
@@ -71,7 +78,9 @@ unsafe fn wake_by_ref(data: *const ()) {
     // SAFETY: as above.
     let h = unsafe { ptr.as_ref() };
     if h.state.wake_by_ref() == WakeAction::Submit {
-        // SAFETY: `wake_by_ref` took a reference for the queue entry.
+        // SAFETY: `wake_by_ref` took a reference for the queue entry. The
+        // borrowed waker's own reference keeps the header (and the runtime
+        // `schedule` borrows from it) alive until we return.
         let task = unsafe { Notified::from_raw(ptr) };
         h.shared.schedule(task, false);
     }

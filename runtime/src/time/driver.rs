@@ -106,13 +106,23 @@ impl TimeDriver {
 
     /// Removes a timer (a dropped sleep). Returns whether it was pending.
     pub(crate) fn remove(&self, key: TimerKey) -> bool {
-        self.inner.lock().wheel.remove(key)
+        let waker = self.inner.lock().wheel.take(key);
+        // Dropped after unlocking: a waker's drop is user code.
+        waker.is_some()
     }
 
     /// Whether the timer is still pending; if so, makes `waker` the one it
-    /// wakes.
+    /// wakes. Wakers are cloned and dropped outside the lock.
     pub(crate) fn poll_pending(&self, key: TimerKey, waker: &Waker) -> bool {
-        self.inner.lock().wheel.set_waker(key, waker)
+        match self.inner.lock().wheel.waker(key) {
+            None => return false,
+            Some(current) if current.will_wake(waker) => return true,
+            Some(_) => {}
+        }
+        let new = waker.clone();
+        let replaced = self.inner.lock().wheel.replace_waker(key, new);
+        // The old waker (or the unused new one) is dropped here, unlocked.
+        replaced.is_ok()
     }
 
     /// Pending timers.

@@ -233,13 +233,41 @@ impl Wheel {
     /// Returns `true` if the entry was pending (it is now removed), `false`
     /// if the key is stale (the entry already fired or was removed). The
     /// waker is dropped before returning, i.e. under the caller's lock.
+    #[cfg(test)]
     pub(crate) fn remove(&mut self, key: TimerKey) -> bool {
+        self.take(key).is_some()
+    }
+
+    /// Removes a pending entry like [`remove`](Wheel::remove), but hands its
+    /// waker back, so the caller drops it after unlocking (a waker's drop
+    /// is user code). `None` if the key is stale.
+    pub(crate) fn take(&mut self, key: TimerKey) -> Option<Waker> {
         if !self.is_pending(key) {
-            return false;
+            return None;
         }
         self.unlink(key.index);
-        drop(self.release(key.index));
-        true
+        Some(self.release(key.index))
+    }
+
+    /// The waker of a pending entry; `None` if the key is stale.
+    pub(crate) fn waker(&self, key: TimerKey) -> Option<&Waker> {
+        if !self.is_pending(key) {
+            return None;
+        }
+        self.entries[key.index as usize].waker.as_ref()
+    }
+
+    /// Replaces the waker of a pending entry and returns the old one, for
+    /// the caller to drop after unlocking; gives `waker` back if the key is
+    /// stale.
+    pub(crate) fn replace_waker(&mut self, key: TimerKey, waker: Waker) -> Result<Waker, Waker> {
+        if !self.is_pending(key) {
+            return Err(waker);
+        }
+        let slot = &mut self.entries[key.index as usize].waker;
+        Ok(slot
+            .replace(waker)
+            .expect("pending timer entry has a waker"))
     }
 
     /// Whether the entry is still pending (not fired, removed or drained).
@@ -254,6 +282,7 @@ impl Wheel {
     ///
     /// Returns `false` (and does nothing) if the key is stale. A replaced
     /// waker is dropped under the caller's lock.
+    #[cfg(test)]
     pub(crate) fn set_waker(&mut self, key: TimerKey, waker: &Waker) -> bool {
         if !self.is_pending(key) {
             return false;
