@@ -66,11 +66,10 @@
 //!   spawn into the injector in both runtimes. "local" in
 //!   `spawn_many_local` is tokio's name; only the spawns made by tasks
 //!   (`ping_pong`, `chained_spawn`, `sleeps_1m`) are worker-local.
-//! - One-shot channels: tokio has `sync::oneshot`, parkway uses a
-//!   `chan::bounded(1)` sent on once. Multi-value channels: tokio's
-//!   `sync::mpsc::channel` against `parkway::chan::bounded`.
-//! - A channel `send` on tokio's oneshot is synchronous; parkway's is
-//!   awaited (and completes at once, the buffer being empty).
+//! - One-shot channels: tokio's `sync::oneshot` against parkway's
+//!   `chan::oneshot` (both: a synchronous `send`, an awaited receiver, one
+//!   small allocation). Multi-value channels: tokio's `sync::mpsc::channel`
+//!   against `parkway::chan::bounded`.
 //! - `bounded(1_000_000)` is built per iteration, as tokio's bench does; a
 //!   channel that allocates its buffer up front pays for it here (see the
 //!   `chan_create` bench), tokio's block list allocates as it fills.

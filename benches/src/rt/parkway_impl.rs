@@ -120,7 +120,7 @@ pub fn busy2_load(rt: &Runtime, workers: usize) -> BusyLoad {
 }
 
 /// `ping_pong`: one task spawns [`NUM_PINGS`] tasks, each of which pings a
-/// child of its own over a one-shot `chan::bounded(1)` and awaits the pong
+/// child of its own over a `chan::oneshot` and awaits the pong
 /// on another.
 pub fn ping_pong(rt: &Runtime) {
     let (left, done) = countdown(NUM_PINGS);
@@ -129,14 +129,14 @@ pub fn ping_pong(rt: &Runtime) {
             for _ in 0..NUM_PINGS {
                 let left = Arc::clone(&left);
                 go(async move {
-                    let (ping_tx, ping_rx) = chan::bounded(1);
-                    let (pong_tx, pong_rx) = chan::bounded(1);
+                    let (ping_tx, ping_rx) = chan::oneshot();
+                    let (pong_tx, pong_rx) = chan::oneshot();
                     go(async move {
-                        ping_rx.recv().await.expect("no ping");
-                        pong_tx.send(()).await.expect("pinger gone");
+                        ping_rx.await.expect("no ping");
+                        pong_tx.send(()).expect("pinger gone");
                     });
-                    ping_tx.send(()).await.expect("ponger gone");
-                    pong_rx.recv().await.expect("no pong");
+                    ping_tx.send(()).expect("ponger gone");
+                    pong_rx.await.expect("no pong");
                     left.count_down();
                 });
             }
@@ -248,7 +248,7 @@ pub fn sleeps(rt: &Runtime, n: usize) {
 }
 
 /// `idle_task_bytes`: the net heap bytes per task of [`IDLE_TASKS`] tasks,
-/// spawned from this thread and parked on a `chan::bounded(1)` each, as
+/// spawned from this thread and parked on a `chan::oneshot` each, as
 /// `meter` counts them. The channels, the `JoinHandle` vector and the
 /// counter exist before the window opens; the window closes once every
 /// task has been polled and parked, so a waker a channel stores for its
@@ -259,7 +259,7 @@ pub fn sleeps(rt: &Runtime, n: usize) {
 /// If a task fails or does not start within 30 s.
 pub fn idle_task_bytes(rt: &Runtime, meter: &dyn AllocationMeter) -> f64 {
     let (senders, receivers): (Vec<_>, Vec<_>) =
-        (0..IDLE_TASKS).map(|_| chan::bounded::<()>(1)).unzip();
+        (0..IDLE_TASKS).map(|_| chan::oneshot::<()>()).unzip();
     let mut tasks: Vec<JoinHandle<()>> = Vec::with_capacity(IDLE_TASKS);
     let parked = Arc::new(AtomicUsize::new(0));
     let handle = rt.handle();
@@ -268,14 +268,14 @@ pub fn idle_task_bytes(rt: &Runtime, meter: &dyn AllocationMeter) -> f64 {
         let parked = Arc::clone(&parked);
         tasks.push(handle.go(async move {
             parked.fetch_add(1, Ordering::Relaxed);
-            rx.recv().await.expect("released by a send");
+            rx.await.expect("released by a send");
         }));
     }
     super::wait_until_parked(&parked, IDLE_TASKS);
     let bytes = meter.stop();
     rt.block_on(async move {
         for tx in senders {
-            tx.send(()).await.expect("task gone");
+            tx.send(()).expect("task gone");
         }
         for task in tasks {
             task.await.expect("idle task failed");

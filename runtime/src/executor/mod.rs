@@ -123,9 +123,8 @@ impl Shared {
     {
         let ptr = Cell::allocate(future, self, Id::next(), name, location);
         // From here the runtime is reached through the task's own `Arc`
-        // (one reference count update per spawn, not two). The task cannot
-        // be freed before `schedule` has pushed it, and `schedule` does not
-        // use `shared` after the push (see there).
+        // (one reference count update per spawn, not two); the handle's
+        // reference keeps the task alive.
         // SAFETY: we hold three references to the new task.
         let shared: &Arc<Shared> = unsafe { &(*ptr.as_ptr()).shared };
         // SAFETY: a new task has three references: the handle's, the queue
@@ -134,7 +133,7 @@ impl Shared {
         // SAFETY: as above.
         let task = unsafe { Notified::from_raw(ptr) };
         if shared.owned.insert(ptr) {
-            shared.schedule(task, false);
+            schedule_task(task, false);
         } else {
             // Shut down: cancel in place. `shutdown` consumes the list's
             // reference (never linked), the entry is dropped with its own.
@@ -145,33 +144,18 @@ impl Shared {
         handle
     }
 
-    /// Schedules a task: onto the current worker (its LIFO slot, or the
-    /// back of its queue when the task yielded) if the calling thread is a
-    /// worker of this runtime, else onto the injector.
-    ///
-    /// `self` may live in the header of a task (wakers reach the runtime
-    /// through it), and once the task is pushed another worker may run,
-    /// complete and free it: nothing here touches `self` after the push.
-    pub(crate) fn schedule(self: &Arc<Self>, task: Notified, is_yield: bool) {
-        if let Some(core) = context::current_worker() {
-            if Arc::ptr_eq(core.shared(), self) {
-                core.schedule_local(task, is_yield);
-                return;
-            }
-        }
-        // The clone keeps the runtime alive until we are done here, even if
-        // the task we push runs, completes and drops the last other
-        // reference.
-        let this = Arc::clone(self);
-        this.injector.push(task);
+    /// Pushes a task from outside the pool onto the injector and wakes a
+    /// sleeping worker for it.
+    fn push_remote(&self, task: Notified) {
+        self.injector.push(task);
         // Order the push before the shutdown check (shutdown sets the flag
         // and then drains): one of us drains this entry.
         fence(Ordering::SeqCst);
-        if this.is_shutdown() {
-            this.drain_injector();
+        if self.is_shutdown() {
+            self.drain_injector();
             return;
         }
-        this.notify_parked();
+        self.notify_parked();
     }
 
     /// Wakes a sleeping worker if nobody is searching for work.
@@ -283,4 +267,23 @@ impl Shared {
     pub(crate) fn unpark_worker(&self, index: usize) {
         self.remotes[index].parker.unpark();
     }
+}
+
+/// Schedules a task on its runtime: onto the current worker (its LIFO
+/// slot, or the back of its queue when the task yielded) if the calling
+/// thread is a worker of that runtime, else onto the injector.
+///
+/// The runtime is reached through the task's header, which another worker
+/// may free as soon as the task is pushed: it is only borrowed before the
+/// push, and the remote path takes its own `Arc` first.
+pub(crate) fn schedule_task(task: Notified, is_yield: bool) {
+    if let Some(core) = context::current_worker() {
+        if Arc::ptr_eq(core.shared(), &task.header().shared) {
+            // This worker's own `Arc` keeps the runtime alive.
+            core.schedule_local(task, is_yield);
+            return;
+        }
+    }
+    let shared = Arc::clone(&task.header().shared);
+    shared.push_remote(task);
 }

@@ -84,7 +84,7 @@ impl<T> JoinHandle<T> {
         if header.state.transition_to_cancelled() == WakeAction::Submit {
             // SAFETY: the transition took a reference for the queue entry.
             let task = unsafe { Notified::from_raw(self.raw) };
-            header.shared.schedule(task, false);
+            crate::executor::schedule_task(task, false);
         }
     }
 

@@ -215,15 +215,10 @@ where
                     unsafe { drop_ref(ptr) }
                 }
                 IdleAction::Reschedule => {
-                    // The queue entry's reference moves to the new entry;
-                    // one more keeps the header, which `schedule` borrows
-                    // the runtime from, alive until it returns.
-                    cell.header.state.ref_inc();
-                    // SAFETY: the queue entry's reference moves on.
+                    // SAFETY: the queue entry's reference moves to the new
+                    // queue entry.
                     let task = unsafe { super::Notified::from_raw(ptr) };
-                    cell.header.shared.schedule(task, true);
-                    // SAFETY: the extra reference taken above.
-                    unsafe { drop_ref(ptr) };
+                    crate::executor::schedule_task(task, true);
                 }
                 IdleAction::Cancel => {
                     // SAFETY: RUNNING is still held; the reference is ours.

@@ -4,6 +4,7 @@
 use std::ptr::NonNull;
 use std::task::{RawWaker, RawWakerVTable, Waker};
 
+use crate::executor::schedule_task;
 use crate::task::raw::{drop_ref, Header};
 use crate::task::state::WakeAction;
 use crate::task::Notified;
@@ -53,16 +54,9 @@ unsafe fn wake(data: *const ()) {
     match h.state.wake_by_val() {
         WakeAction::None => {}
         WakeAction::Submit => {
-            // The waker's reference moves to the queue entry. `schedule`
-            // borrows the runtime from this task's header, so keep the task
-            // alive with one more reference until it returns (the entry may
-            // be run and completed by another worker meanwhile).
-            h.state.ref_inc();
             // SAFETY: the waker's reference moves to the queue entry.
             let task = unsafe { Notified::from_raw(ptr) };
-            h.shared.schedule(task, false);
-            // SAFETY: the extra reference taken above.
-            unsafe { drop_ref(ptr) };
+            schedule_task(task, false);
         }
         WakeAction::Dealloc => {
             // SAFETY: the count reached zero with the waker's reference.
@@ -78,11 +72,9 @@ unsafe fn wake_by_ref(data: *const ()) {
     // SAFETY: as above.
     let h = unsafe { ptr.as_ref() };
     if h.state.wake_by_ref() == WakeAction::Submit {
-        // SAFETY: `wake_by_ref` took a reference for the queue entry. The
-        // borrowed waker's own reference keeps the header (and the runtime
-        // `schedule` borrows from it) alive until we return.
+        // SAFETY: `wake_by_ref` took a reference for the queue entry.
         let task = unsafe { Notified::from_raw(ptr) };
-        h.shared.schedule(task, false);
+        schedule_task(task, false);
     }
 }
 
