@@ -52,8 +52,8 @@ fn wake_while_running_is_not_lost() {
 fn concurrent_wakes_submit_once() {
     loom::model(|| {
         let s = running_task();
+        // Idle: the queue entry's reference goes in the same step.
         assert_eq!(s.transition_to_idle(), IdleAction::Done);
-        assert!(!s.ref_dec(1)); // the queue entry is gone
         let submits = Arc::new(AtomicUsize::new(0));
         let threads: Vec<_> = (0..2)
             .map(|_| {
@@ -202,7 +202,7 @@ fn abort_races_poll() {
             RunAction::Cancel => cancels += 1,
             RunAction::Poll => match s.transition_to_idle() {
                 IdleAction::Cancel => cancels += 1,
-                IdleAction::Done | IdleAction::Reschedule => {}
+                IdleAction::Done | IdleAction::Dealloc | IdleAction::Reschedule => {}
             },
             RunAction::Skip => unreachable!(),
         }
@@ -228,5 +228,36 @@ fn shutdown_races_idle() {
         let runner_cancels = s.transition_to_idle() == IdleAction::Cancel;
         let shutdown_cancels = shutdown.join().unwrap();
         assert!(runner_cancels ^ shutdown_cancels);
+    });
+}
+
+/// Going idle drops the queue entry's reference in the same step; racing
+/// the drop of the last waker, the cell is freed exactly once.
+#[test]
+fn idle_and_last_waker_drop_free_once() {
+    loom::model(|| {
+        let s = running_task();
+        // The handle and the live-task list let go; a waker remains.
+        s.drop_join_interest();
+        assert!(!s.ref_dec(2));
+        s.ref_inc();
+        let frees = Arc::new(AtomicUsize::new(0));
+        let waker = {
+            let (s, frees) = (s.clone(), frees.clone());
+            thread::spawn(move || {
+                if s.ref_dec(1) {
+                    frees.fetch_add(1, SeqCst);
+                }
+            })
+        };
+        match s.transition_to_idle() {
+            IdleAction::Dealloc => {
+                frees.fetch_add(1, SeqCst);
+            }
+            IdleAction::Done => {}
+            other => panic!("unexpected {other:?}"),
+        }
+        waker.join().unwrap();
+        assert_eq!(frees.load(SeqCst), 1);
     });
 }

@@ -70,7 +70,10 @@ impl WorkerCore {
         };
         if let Some(task) = to_queue {
             self.local.push(task);
-            self.shared.notify_parked();
+            // `wake_deferred` notifies once for the whole batch.
+            if !self.waking_deferred.get() {
+                self.shared.notify_parked();
+            }
         }
     }
 
@@ -82,12 +85,12 @@ impl WorkerCore {
     /// Wakes the deferred tasks onto the back of the local queue; returns
     /// whether there were any.
     fn wake_deferred(&self) -> bool {
-        let wakers = std::mem::take(&mut *self.deferred.borrow_mut());
+        let mut wakers = std::mem::take(&mut *self.deferred.borrow_mut());
         if wakers.is_empty() {
             return false;
         }
         self.waking_deferred.set(true);
-        for waker in wakers {
+        for waker in wakers.drain(..) {
             // Any future may call `yield_now`, with any waker: user code.
             let woke = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || waker.wake()));
             if let Err(payload) = woke {
@@ -95,6 +98,13 @@ impl WorkerCore {
             }
         }
         self.waking_deferred.set(false);
+        // Keep the allocation for the next round, unless a wake deferred
+        // more meanwhile.
+        let mut deferred = self.deferred.borrow_mut();
+        if deferred.is_empty() {
+            *deferred = wakers;
+        }
+        drop(deferred);
         // Other workers may take some of them.
         self.shared.notify_parked();
         true

@@ -210,9 +210,10 @@ where
     let output = match polled {
         Ok(Poll::Pending) => {
             match cell.header.state.transition_to_idle() {
-                IdleAction::Done => {
-                    // SAFETY: we own the queue entry's reference.
-                    unsafe { drop_ref(ptr) }
+                IdleAction::Done => {}
+                IdleAction::Dealloc => {
+                    // SAFETY: the queue entry's reference was the last.
+                    unsafe { (cell.header.vtable.dealloc)(ptr) }
                 }
                 IdleAction::Reschedule => {
                     // SAFETY: the queue entry's reference moves to the new

@@ -117,8 +117,11 @@ pub enum RunAction {
 /// What the runner must do after a poll returned `Pending`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum IdleAction {
-    /// The task is idle; drop the queue entry's reference.
+    /// The task is idle, and the queue entry's reference was dropped in
+    /// the same step.
     Done,
+    /// As `Done`, and that was the last reference: free the cell.
+    Dealloc,
     /// A wake arrived during the poll: resubmit the task, reusing the queue
     /// entry's reference (`SCHEDULED` stays set).
     Reschedule,
@@ -198,19 +201,24 @@ impl State {
     }
 
     /// A poll returned `Pending`: release `RUNNING`, unless an abort
-    /// arrived (then keep it and cancel).
+    /// arrived (then keep it and cancel). When no wake arrived during the
+    /// poll, the queue entry's reference is dropped in the same CAS.
     pub fn transition_to_idle(&self) -> IdleAction {
         self.update(|cur| {
             debug_assert!(cur & RUNNING != 0);
             if cur & CANCELLED != 0 {
                 return Err(IdleAction::Cancel);
             }
-            let action = if cur & SCHEDULED != 0 {
-                IdleAction::Reschedule
+            if cur & SCHEDULED != 0 {
+                return Ok((cur & !RUNNING, IdleAction::Reschedule));
+            }
+            let next = dec_ref(cur & !RUNNING);
+            let action = if next >> REF_SHIFT == 0 {
+                IdleAction::Dealloc
             } else {
                 IdleAction::Done
             };
-            Ok((cur & !RUNNING, action))
+            Ok((next, action))
         })
     }
 
