@@ -22,5 +22,8 @@ fn main() {
             other => panic!("unknown workload {other}"),
         }
     }
-    println!("{name}: {:?} per iteration", start.elapsed() / iterations as u32);
+    println!(
+        "{name}: {:?} per iteration",
+        start.elapsed() / iterations as u32
+    );
 }
