@@ -88,6 +88,23 @@ pub mod loom_task {
 #[path = "task/state.rs"]
 mod loom_state;
 
+/// The workers' sleep/search bookkeeping and their parker alone, for the
+/// loom models in `tests/loom_idle.rs`.
+#[cfg(loom)]
+#[doc(hidden)]
+pub mod loom_sched {
+    pub use crate::loom_idle::Idle;
+    pub use crate::loom_park::Parker;
+}
+/// `Idle`, compiled alone for loom.
+#[cfg(loom)]
+#[path = "executor/idle.rs"]
+mod loom_idle;
+/// `Parker`, compiled alone for loom.
+#[cfg(loom)]
+#[path = "executor/park.rs"]
+mod loom_park;
+
 #[cfg(not(loom))]
 pub use builder::Builder;
 #[cfg(not(loom))]

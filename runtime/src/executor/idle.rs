@@ -16,10 +16,13 @@
 //! Either the pusher sees the sleeper registered, or the last searcher's
 //! second look sees the push. At most half the workers search at once, so
 //! a burst of wake-ups does not turn into every core spinning on steals.
+//!
+//! Items are `pub` so the loom build can export this file alone
+//! (`parkway::loom_sched`, modelled in `tests/loom_idle.rs`); the module
+//! itself is crate-private.
+#![allow(unreachable_pub, reason = "pub only for the loom build's export")]
 
-use std::sync::atomic::{AtomicUsize, Ordering};
-
-use parking_lot::Mutex;
+use crate::sync::{AtomicUsize, Mutex, Ordering};
 
 /// Bits of the word holding `unparked`; `searching` is above them.
 const UNPARKED_BITS: usize = 16;
@@ -30,7 +33,7 @@ const UNPARKED_MASK: usize = SEARCHING_ONE - 1;
 
 /// The sleep/search bookkeeping of one runtime.
 #[derive(Debug)]
-pub(crate) struct Idle {
+pub struct Idle {
     /// `searching << UNPARKED_BITS | unparked`.
     state: AtomicUsize,
     /// Workers asleep, by index.
@@ -41,7 +44,7 @@ pub(crate) struct Idle {
 
 impl Idle {
     /// All `num_workers` awake, none searching.
-    pub(crate) fn new(num_workers: usize) -> Idle {
+    pub fn new(num_workers: usize) -> Idle {
         assert!(num_workers < UNPARKED_MASK, "too many workers");
         Idle {
             state: AtomicUsize::new(num_workers),
@@ -60,7 +63,7 @@ impl Idle {
 
     /// Picks a sleeper to wake for new work, counting it as awake and
     /// searching; `None` when none should be woken.
-    pub(crate) fn worker_to_notify(&self) -> Option<usize> {
+    pub fn worker_to_notify(&self) -> Option<usize> {
         if !self.should_wake() {
             return None;
         }
@@ -75,7 +78,7 @@ impl Idle {
 
     /// Registers `worker` as asleep. Returns whether it was the last
     /// searcher, in which case it must look for work once more.
-    pub(crate) fn transition_worker_to_parked(&self, worker: usize, searching: bool) -> bool {
+    pub fn transition_worker_to_parked(&self, worker: usize, searching: bool) -> bool {
         let mut sleepers = self.sleepers.lock();
         let dec = 1 + if searching { SEARCHING_ONE } else { 0 };
         let prev = self.state.fetch_sub(dec, Ordering::SeqCst);
@@ -84,7 +87,7 @@ impl Idle {
     }
 
     /// Tries to start searching; refused when half the workers already do.
-    pub(crate) fn transition_worker_to_searching(&self) -> bool {
+    pub fn transition_worker_to_searching(&self) -> bool {
         let s = self.state.load(Ordering::SeqCst);
         if 2 * (s >> UNPARKED_BITS) >= self.num_workers {
             return false;
@@ -96,13 +99,13 @@ impl Idle {
     /// Stops searching (work was found). Returns whether this was the last
     /// searcher, in which case the caller wakes another worker, since more
     /// work may be waiting.
-    pub(crate) fn transition_worker_from_searching(&self) -> bool {
+    pub fn transition_worker_from_searching(&self) -> bool {
         let prev = self.state.fetch_sub(SEARCHING_ONE, Ordering::SeqCst);
         prev >> UNPARKED_BITS == 1
     }
 
     /// Workers asleep now (a moment's count).
-    pub(crate) fn num_sleeping(&self) -> usize {
+    pub fn num_sleeping(&self) -> usize {
         self.sleepers.lock().len()
     }
 }
