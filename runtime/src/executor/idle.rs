@@ -14,7 +14,9 @@
 //!   sleeper (possibly itself) if it finds work.
 //!
 //! Either the pusher sees the sleeper registered, or the last searcher's
-//! second look sees the push. At most half the workers search at once, so
+//! second look sees the push. About half the workers at most search at once
+//! (a check, then an increment: racing workers can overshoot, which costs
+//! CPU, never a wake-up), so
 //! a burst of wake-ups does not turn into every core spinning on steals.
 //!
 //! Items are `pub` so the loom build can export this file alone
