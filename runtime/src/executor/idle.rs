@@ -14,10 +14,10 @@
 //!   sleeper (possibly itself) if it finds work.
 //!
 //! Either the pusher sees the sleeper registered, or the last searcher's
-//! second look sees the push. About half the workers at most search at once
-//! (a check, then an increment: racing workers can overshoot, which costs
-//! CPU, never a wake-up), so
-//! a burst of wake-ups does not turn into every core spinning on steals.
+//! second look sees the push. At most about half the workers search at
+//! once (a check, then an increment: racing workers can overshoot, which
+//! costs CPU, never a wake-up), so a burst of wake-ups does not turn into
+//! every core spinning on steals.
 //!
 //! Items are `pub` so the loom build can export this file alone
 //! (`parkway::loom_sched`, modelled in `tests/loom_idle.rs`); the module
