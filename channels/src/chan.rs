@@ -35,7 +35,7 @@
 //! values of `sendq`. After `close`, the ring takes no more values, and
 //! receivers drain the ring and then `sendq`.
 //!
-//! Wakers, callbacks and value drops run after the lock is released
+//! Wakers and callbacks run after the lock is released
 //! ([`Deferred`]).
 
 use std::collections::VecDeque;
@@ -83,6 +83,17 @@ pub(crate) enum RecvEntry<T> {
     },
     /// A `take` callback, handed the value.
     Take(TakeCallback<T>),
+}
+
+/// `VecDeque::remove`, with the common case, the front entry, as a plain
+/// `pop_front` (`remove` shifts through a general copy even for index 0).
+#[inline]
+fn remove_at<E>(q: &mut VecDeque<E>, i: usize) -> Option<E> {
+    if i == 0 {
+        q.pop_front()
+    } else {
+        q.remove(i)
+    }
 }
 
 /// The parked parties of one channel.
@@ -162,9 +173,24 @@ pub(crate) enum RecvStart<T> {
 }
 
 /// Work to do once the lock is released.
+///
+/// The common case, one context to wake and nothing else, lives inline;
+/// the rest is allocated on first use, so building, running and dropping a
+/// `Deferred` costs next to nothing when it holds at most one wake.
 pub(crate) struct Deferred<T> {
-    /// Contexts to wake; the common case, one, needs no allocation.
-    wake: Wakes,
+    /// The first context to wake.
+    wake: Option<Arc<Context>>,
+    /// Everything else, in [`Deferred::run`]'s order.
+    more: Option<Box<MoreDeferred<T>>>,
+    /// A refill moved parked values into the ring: receivers may need
+    /// waking before the lock is released.
+    refilled: bool,
+}
+
+/// The rarer work of a [`Deferred`].
+struct MoreDeferred<T> {
+    /// Contexts to wake after [`Deferred::wake`].
+    wake: Vec<Arc<Context>>,
     poke: Vec<Arc<Context>>,
     puts: Vec<PutOutcome<T>>,
     takes: Vec<(TakeCallback<T>, Option<T>)>,
@@ -172,68 +198,105 @@ pub(crate) struct Deferred<T> {
     /// value (or `None` if closed empty), made after the lock is released,
     /// since `T::clone` is user code.
     promise_takes: Vec<TakeCallback<T>>,
-    drop: Vec<T>,
-    /// A refill moved parked values into the ring: receivers may need
-    /// waking before the lock is released.
-    refilled: bool,
 }
 
 impl<T> Deferred<T> {
+    #[inline]
     pub(crate) fn new() -> Self {
         Self {
-            wake: Wakes::default(),
-            poke: Vec::new(),
-            puts: Vec::new(),
-            takes: Vec::new(),
-            promise_takes: Vec::new(),
-            drop: Vec::new(),
+            wake: None,
+            more: None,
             refilled: false,
         }
     }
 
-    /// Runs everything, in order: wakes, callbacks, drops. A panicking
+    /// Queues a context to wake.
+    #[inline]
+    pub(crate) fn wake(&mut self, ctx: Arc<Context>) {
+        if self.wake.is_none() {
+            self.wake = Some(ctx);
+        } else {
+            self.more().wake.push(ctx);
+        }
+    }
+
+    /// Queues a poke ([`Context::poke`]).
+    fn poke(&mut self, ctx: Arc<Context>) {
+        self.more().poke.push(ctx);
+    }
+
+    /// Queues a `put` callback with its outcome.
+    fn put(&mut self, outcome: PutOutcome<T>) {
+        self.more().puts.push(outcome);
+    }
+
+    /// Queues a `take` callback with its value.
+    fn take(&mut self, cb: TakeCallback<T>, v: Option<T>) {
+        self.more().takes.push((cb, v));
+    }
+
+    /// Queues a promise's `take` callback.
+    fn promise_take(&mut self, cb: TakeCallback<T>) {
+        self.more().promise_takes.push(cb);
+    }
+
+    #[cold]
+    fn more(&mut self) -> &mut MoreDeferred<T> {
+        self.more.get_or_insert_with(|| {
+            Box::new(MoreDeferred {
+                wake: Vec::new(),
+                poke: Vec::new(),
+                puts: Vec::new(),
+                takes: Vec::new(),
+                promise_takes: Vec::new(),
+            })
+        })
+    }
+
+    /// Runs everything, in order: wakes, pokes, callbacks. A panicking
     /// waker or callback is caught and reported, and the rest still run:
     /// every claimed party is woken and every handed-over value delivered.
+    #[inline]
     pub(crate) fn run(self, chan: &Chan<T>) {
-        if let Some(ctx) = self.wake.first {
+        if let Some(ctx) = self.wake {
             run_callback("waker", move || ctx.unpark());
         }
-        for ctx in self.wake.rest {
-            run_callback("waker", move || ctx.unpark());
+        if let Some(more) = self.more {
+            (*more).run(chan);
         }
-        for ctx in self.poke {
-            run_callback("waker", move || ctx.poke());
-        }
-        for (cb, r) in self.puts {
-            run_callback("put", move || cb(r));
-        }
-        for (cb, v) in self.takes {
-            run_callback("take", move || cb(v));
-        }
-        if !self.promise_takes.is_empty() {
-            if let Buffer::Promise(cell) = &chan.buf {
-                for cb in self.promise_takes {
-                    run_callback("take", || cb(cell.get()));
-                }
-            }
-        }
-        drop(self.drop);
     }
 }
 
-/// Contexts to wake after the lock is released.
-#[derive(Default)]
-pub(crate) struct Wakes {
-    first: Option<Arc<Context>>,
-    rest: Vec<Arc<Context>>,
-}
-
-impl Wakes {
-    pub(crate) fn push(&mut self, ctx: Arc<Context>) {
-        if self.first.is_none() {
-            self.first = Some(ctx);
-        } else {
-            self.rest.push(ctx);
+impl<T> MoreDeferred<T> {
+    /// The rest of [`Deferred::run`], in order.
+    #[cold]
+    #[inline(never)]
+    fn run(self, chan: &Chan<T>) {
+        let Self {
+            wake,
+            poke,
+            puts,
+            takes,
+            promise_takes,
+        } = self;
+        for ctx in wake {
+            run_callback("waker", move || ctx.unpark());
+        }
+        for ctx in poke {
+            run_callback("waker", move || ctx.poke());
+        }
+        for (cb, r) in puts {
+            run_callback("put", move || cb(r));
+        }
+        for (cb, v) in takes {
+            run_callback("take", move || cb(v));
+        }
+        if !promise_takes.is_empty() {
+            if let Buffer::Promise(cell) = &chan.buf {
+                for cb in promise_takes {
+                    run_callback("take", || cb(cell.get()));
+                }
+            }
         }
     }
 }
@@ -500,7 +563,7 @@ impl<T> Chan<T> {
     ) -> SendStart<T> {
         match (reg, res) {
             (SendReg::Put(cb), res) => {
-                d.puts.push((cb, res));
+                d.put((cb, res));
                 SendStart::Sent
             }
             (_, Ok(())) => SendStart::Sent,
@@ -544,11 +607,11 @@ impl<T> Chan<T> {
                     match &w.recvq[i] {
                         RecvEntry::Wake(_) => i += 1,
                         RecvEntry::Take(_) => {
-                            let Some(RecvEntry::Take(cb)) = w.recvq.remove(i) else {
+                            let Some(RecvEntry::Take(cb)) = remove_at(&mut w.recvq, i) else {
                                 unreachable!()
                             };
                             w.takes -= 1;
-                            d.takes.push((cb, Some(v)));
+                            d.take(cb, Some(v));
                             return Ok(());
                         }
                         RecvEntry::Handoff { waiter, slot } => {
@@ -560,11 +623,12 @@ impl<T> Chan<T> {
                             if waiter.try_claim() {
                                 *slot = Some(v);
                                 drop(slot);
-                                let Some(RecvEntry::Handoff { waiter, .. }) = w.recvq.remove(i)
+                                let Some(RecvEntry::Handoff { waiter, .. }) =
+                                    remove_at(&mut w.recvq, i)
                                 else {
                                     unreachable!()
                                 };
-                                d.wake.push(waiter.ctx);
+                                d.wake(waiter.ctx);
                                 return Ok(());
                             }
                             // Claimed through another channel: dead; its
@@ -611,7 +675,7 @@ impl<T> Chan<T> {
             SendEntry::Value { waiter, .. } | SendEntry::Wake(waiter) => waiter.is(ctx, op),
             SendEntry::Put { .. } => false,
         });
-        let out = match pos.and_then(|i| w.sendq.remove(i)) {
+        let out = match pos.and_then(|i| remove_at(&mut w.sendq, i)) {
             Some(SendEntry::Value { value, .. }) => CancelSend::Value(value),
             Some(SendEntry::Wake(_)) => CancelSend::Removed,
             Some(SendEntry::Put { .. }) => unreachable!(),
@@ -663,8 +727,22 @@ impl<T> Chan<T> {
         reg: RecvReg<T>,
         d: &mut Deferred<T>,
     ) -> RecvStart<T> {
-        if let Some(v) = self.take_value_locked(w, d) {
-            return Self::finish_recv(reg, Some(v), d);
+        // A registering receive on an open ring with no sender parked with
+        // a value skips the look before registering: the look after
+        // announcing (below) finds whatever this one would (the ring's
+        // oldest value), and each failed look costs a fence.
+        let ring = matches!(
+            self.buf,
+            Buffer::Fixed(_) | Buffer::Dropping(_) | Buffer::Sliding(_)
+        );
+        let look_later = ring
+            && !matches!(reg, RecvReg::None)
+            && !self.closed.load(Ordering::Relaxed)
+            && !w.has_parked_values();
+        if !look_later {
+            if let Some(v) = self.take_value_locked(w, d) {
+                return Self::finish_recv(reg, Some(v), d);
+            }
         }
         if self.closed.load(Ordering::Relaxed) {
             return Self::finish_recv(reg, None, d);
@@ -703,7 +781,7 @@ impl<T> Chan<T> {
                 return match mine {
                     Some(RecvEntry::Take(cb)) => {
                         w.takes -= 1;
-                        d.takes.push((cb, Some(v)));
+                        d.take(cb, Some(v));
                         RecvStart::Registered
                     }
                     _ => RecvStart::Value(v),
@@ -718,7 +796,7 @@ impl<T> Chan<T> {
     fn finish_recv(reg: RecvReg<T>, v: Option<T>, d: &mut Deferred<T>) -> RecvStart<T> {
         match (reg, v) {
             (RecvReg::Take(cb), v) => {
-                d.takes.push((cb, v));
+                d.take(cb, v);
                 RecvStart::Registered
             }
             (_, Some(v)) => RecvStart::Value(v),
@@ -810,20 +888,22 @@ impl<T> Chan<T> {
                 SendEntry::Wake(_) => i += 1,
                 SendEntry::Value { waiter, .. } => {
                     if waiter.try_claim() {
-                        let Some(SendEntry::Value { waiter, value }) = w.sendq.remove(i) else {
+                        let Some(SendEntry::Value { waiter, value }) = remove_at(&mut w.sendq, i)
+                        else {
                             unreachable!()
                         };
-                        d.wake.push(waiter.ctx);
+                        d.wake(waiter.ctx);
                         return Some(value);
                     }
                     i += 1;
                 }
                 SendEntry::Put { .. } => {
-                    let Some(SendEntry::Put { value, callback }) = w.sendq.remove(i) else {
+                    let Some(SendEntry::Put { value, callback }) = remove_at(&mut w.sendq, i)
+                    else {
                         unreachable!()
                     };
                     w.puts -= 1;
-                    d.puts.push((callback, Ok(())));
+                    d.put((callback, Ok(())));
                     return Some(value);
                 }
             }
@@ -852,14 +932,14 @@ impl<T> Chan<T> {
                 i += 1;
                 continue;
             }
-            match w.sendq.remove(i) {
+            match remove_at(&mut w.sendq, i) {
                 Some(SendEntry::Value { waiter, value }) => match ring.push_open(value) {
                     Ok(()) => {
                         // Only plain sends park with a value on a ring, and
                         // nobody else claims a plain send's context.
                         let claimed = waiter.try_claim();
                         debug_assert!(claimed, "a parked plain send was claimed twice");
-                        d.wake.push(waiter.ctx);
+                        d.wake(waiter.ctx);
                         d.refilled = true;
                     }
                     Err(PushError::Full(value) | PushError::Closed(value)) => {
@@ -870,7 +950,7 @@ impl<T> Chan<T> {
                 Some(SendEntry::Put { value, callback }) => match ring.push_open(value) {
                     Ok(()) => {
                         w.puts -= 1;
-                        d.puts.push((callback, Ok(())));
+                        d.put((callback, Ok(())));
                         d.refilled = true;
                     }
                     Err(PushError::Full(value) | PushError::Closed(value)) => {
@@ -884,11 +964,11 @@ impl<T> Chan<T> {
         // Every parked value is in; room left goes to a waiting select.
         if !ring.is_full() {
             while let Some(pos) = w.sendq.iter().position(|e| matches!(e, SendEntry::Wake(_))) {
-                let Some(SendEntry::Wake(waiter)) = w.sendq.remove(pos) else {
+                let Some(SendEntry::Wake(waiter)) = remove_at(&mut w.sendq, pos) else {
                     unreachable!()
                 };
                 if waiter.try_claim() {
-                    d.wake.push(waiter.ctx);
+                    d.wake(waiter.ctx);
                     break;
                 }
             }
@@ -904,7 +984,7 @@ impl<T> Chan<T> {
             RecvEntry::Wake(waiter) | RecvEntry::Handoff { waiter, .. } => waiter.is(ctx, op),
             RecvEntry::Take(_) => false,
         });
-        let found = pos.and_then(|i| w.recvq.remove(i)).is_some();
+        let found = pos.and_then(|i| remove_at(&mut w.recvq, i)).is_some();
         self.sync_flags(&w);
         found
     }
@@ -940,13 +1020,13 @@ impl<T> Chan<T> {
         while i < w.recvq.len() {
             match &w.recvq[i] {
                 RecvEntry::Take(_) => {
-                    let Some(RecvEntry::Take(cb)) = w.recvq.remove(i) else {
+                    let Some(RecvEntry::Take(cb)) = remove_at(&mut w.recvq, i) else {
                         unreachable!()
                     };
                     match self.take_value_locked(w, d) {
                         Some(v) => {
                             w.takes -= 1;
-                            d.takes.push((cb, Some(v)));
+                            d.take(cb, Some(v));
                             wakes = wakes.saturating_sub(1);
                         }
                         None => {
@@ -959,11 +1039,11 @@ impl<T> Chan<T> {
                     if wakes == 0 {
                         return;
                     }
-                    let Some(RecvEntry::Wake(waiter)) = w.recvq.remove(i) else {
+                    let Some(RecvEntry::Wake(waiter)) = remove_at(&mut w.recvq, i) else {
                         unreachable!()
                     };
                     if waiter.try_claim() {
-                        d.wake.push(waiter.ctx);
+                        d.wake(waiter.ctx);
                         wakes -= 1;
                     }
                 }
@@ -999,11 +1079,11 @@ impl<T> Chan<T> {
                     i += 1
                 }
                 RecvEntry::Wake(_) => {
-                    let Some(RecvEntry::Wake(waiter)) = w.recvq.remove(i) else {
+                    let Some(RecvEntry::Wake(waiter)) = remove_at(&mut w.recvq, i) else {
                         unreachable!()
                     };
                     if waiter.try_claim() {
-                        d.wake.push(waiter.ctx);
+                        d.wake(waiter.ctx);
                         return;
                     }
                 }
@@ -1028,11 +1108,11 @@ impl<T> Chan<T> {
             match entry {
                 RecvEntry::Wake(waiter) | RecvEntry::Handoff { waiter, .. } => {
                     if waiter.try_claim() {
-                        d.wake.push(waiter.ctx);
+                        d.wake(waiter.ctx);
                     }
                 }
                 // Cloned after the lock is released.
-                RecvEntry::Take(cb) => d.promise_takes.push(cb),
+                RecvEntry::Take(cb) => d.promise_take(cb),
             }
         }
         w.takes = 0;
@@ -1186,16 +1266,16 @@ impl<T> Chan<T> {
             match entry {
                 RecvEntry::Wake(waiter) | RecvEntry::Handoff { waiter, .. } => {
                     if waiter.try_claim() {
-                        d.wake.push(waiter.ctx);
+                        d.wake(waiter.ctx);
                     }
                 }
                 RecvEntry::Take(cb) => {
                     if let Buffer::Promise(_) = self.buf {
                         // The value (or `None`) is cloned after unlocking.
-                        d.promise_takes.push(cb);
+                        d.promise_take(cb);
                     } else {
                         let v = self.take_value_locked(w, d);
-                        d.takes.push((cb, v));
+                        d.take(cb, v);
                     }
                 }
             }
@@ -1206,7 +1286,7 @@ impl<T> Chan<T> {
         w.sendq.retain(|e| match e {
             SendEntry::Wake(waiter) => {
                 if waiter.try_claim() {
-                    d.wake.push(waiter.ctx.clone());
+                    d.wake(waiter.ctx.clone());
                 }
                 false
             }
@@ -1237,16 +1317,16 @@ impl<T> Chan<T> {
                 match entry {
                     // The owner takes its value back when it sees the poke.
                     SendEntry::Value { waiter, value } => {
-                        d.poke.push(waiter.ctx.clone());
+                        d.poke(waiter.ctx.clone());
                         w.sendq.push_back(SendEntry::Value { waiter, value });
                     }
                     SendEntry::Put { value, callback } => {
                         w.puts -= 1;
-                        d.puts.push((callback, Err(SendError(value))));
+                        d.put((callback, Err(SendError(value))));
                     }
                     SendEntry::Wake(waiter) => {
                         if waiter.try_claim() {
-                            d.wake.push(waiter.ctx);
+                            d.wake(waiter.ctx);
                         }
                     }
                 }

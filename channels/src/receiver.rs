@@ -307,25 +307,28 @@ fn poll_recv_slow<T>(
     cx: &mut TaskContext<'_>,
 ) -> Poll<Option<T>> {
     let ctx = match wait.take() {
-        None => {
-            if let Some(v) = chan.recv_fast() {
-                return Poll::Ready(Some(v));
-            }
-            Context::for_task(cx.waker())
-        }
+        // `poll_recv` just found the buffer empty; the locked path looks
+        // again after registering.
+        None => Context::for_task(cx.waker()),
         Some(ctx) => {
-            ctx.set_waker(cx.waker());
             if ctx.selected().is_none() {
-                // Still registered, not woken.
-                *wait = Some(ctx);
-                return Poll::Pending;
+                // Store the waker, then look: a claim made after this
+                // look finds the new waker.
+                ctx.set_waker(cx.waker());
+                if ctx.selected().is_none() {
+                    // Still registered, not woken.
+                    *wait = Some(ctx);
+                    return Poll::Pending;
+                }
             }
-            // Woken: the registration is gone. Look again.
+            // Woken: the registration is gone (and the waker was taken,
+            // see `Context::unpark`). Look again.
             ctx.reset();
             if let Some(v) = chan.recv_fast() {
                 Context::recycle(ctx);
                 return Poll::Ready(Some(v));
             }
+            ctx.set_waker(cx.waker());
             ctx
         }
     };

@@ -320,6 +320,12 @@ impl<T> Future for SendFuture<'_, T> {
                 }
             }
             SendState::Parked(ctx) => {
+                // Completed: no waker needed any more. Else store it, then
+                // look again: a claim made after that look finds it.
+                if ctx.selected().is_some() {
+                    Context::recycle(ctx);
+                    return Poll::Ready(Ok(()));
+                }
                 ctx.set_waker(cx.waker());
                 if ctx.selected().is_some() {
                     Context::recycle(ctx);

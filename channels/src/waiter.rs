@@ -31,7 +31,8 @@ enum Unparker {
 /// State (`state`):
 /// - `WAITING` (0): registered, unclaimed. Set at creation and by
 ///   [`Context::reset`], which only the owner calls, after removing every
-///   registration of the previous round.
+///   registration of the previous round (or directly, by
+///   [`Context::for_task`], on a cached context nothing else holds).
 /// - `op + 1`: operation `op` was claimed, by the channel that completed a
 ///   send registration (its value was taken) or woke a receive
 ///   registration. Set once per round by [`Context::try_claim`].
@@ -49,10 +50,14 @@ impl Context {
     /// A context for the current async task.
     pub(crate) fn for_task(waker: &Waker) -> Arc<Self> {
         #[cfg(not(loom))]
-        if let Some(ctx) = TASK_CTX.try_with(|c| c.take()).ok().flatten() {
-            if Arc::strong_count(&ctx) == 1 {
-                ctx.reset();
-                ctx.set_waker(waker);
+        if let Some(mut ctx) = TASK_CTX.try_with(|c| c.take()).ok().flatten() {
+            // Nothing else holds it: reset it without atomics or locking.
+            if let Some(c) = Arc::get_mut(&mut ctx) {
+                *c.state.get_mut() = WAITING;
+                *c.poked.get_mut() = false;
+                if let Unparker::Task(slot) = &mut c.unparker {
+                    *slot.get_mut() = Some(waker.clone());
+                }
                 return ctx;
             }
         }
@@ -84,14 +89,20 @@ impl Context {
     /// used it is over (nothing else holds it any more).
     pub(crate) fn recycle(ctx: Arc<Self>) {
         #[cfg(not(loom))]
-        if Arc::strong_count(&ctx) == 1 {
-            match &ctx.unparker {
+        {
+            let mut ctx = ctx;
+            // Only a context nothing else holds is cached.
+            let Some(c) = Arc::get_mut(&mut ctx) else {
+                return;
+            };
+            match &mut c.unparker {
                 Unparker::Thread(_) => {
                     let _ = THREAD_CTX.try_with(|c| c.set(Some(ctx)));
                 }
                 Unparker::Task(slot) => {
-                    // Do not keep the task alive through a cached waker.
-                    let waker = slot.lock().take();
+                    // Do not keep the task alive through a cached waker
+                    // (usually gone already: `unpark` takes it).
+                    let waker = slot.get_mut().take();
                     drop(waker);
                     let _ = TASK_CTX.try_with(|c| c.set(Some(ctx)));
                 }
@@ -138,10 +149,17 @@ impl Context {
     }
 
     /// Wakes the owner. Call it without holding any channel lock.
+    ///
+    /// A task's waker is taken, not cloned: one wake-up is all a round
+    /// needs, and the poll it causes stores a waker again
+    /// ([`Context::set_waker`]) before it looks at the state, so a later
+    /// claim or poke still finds one. Taking it saves the clone here and
+    /// the drop in [`Context::recycle`] (two reference-count updates on
+    /// the task per hand-off).
     pub(crate) fn unpark(&self) {
         match &self.unparker {
             Unparker::Task(slot) => {
-                let waker = slot.lock().clone();
+                let waker = slot.lock().take();
                 if let Some(w) = waker {
                     w.wake();
                 }

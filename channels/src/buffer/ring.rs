@@ -13,8 +13,9 @@
 //!   The winner of a CAS owns the slot's value until it publishes the next
 //!   stamp with a `Release` store; the next owner reads it with `Acquire`.
 //!   A stamp from one lap behind tells a pusher the ring may be full; a
-//!   stamp equal to `head` tells a popper it may be empty. The `SeqCst`
-//!   fence before re-reading the other end decides.
+//!   stamp equal to `head` tells a popper it may be empty. Re-reading the
+//!   other end decides: a pusher after a `SeqCst` fence, a popper with a
+//!   `SeqCst` load (see [`Ring::pop`]).
 //! - [`Ring::force_push`] (a sliding buffer) turns "full" into "evict the
 //!   oldest": it claims the oldest value by a CAS on `head`, exactly as a
 //!   pop would, then advances `tail` over the same slot and swaps its value.
@@ -48,7 +49,7 @@ use std::mem::{self, MaybeUninit};
 use crossbeam_utils::CachePadded;
 
 use super::slots::{Slots, ZeroInit};
-use crate::sync::{fence, spin_loop, AtomicUsize, Ordering, UnsafeCell};
+use crate::sync::{fence, loom_sc_fence, spin_loop, AtomicUsize, Ordering, UnsafeCell};
 
 /// Why [`Ring::push_open`] did not push; the value comes back.
 #[derive(Debug, PartialEq, Eq)]
@@ -305,8 +306,16 @@ impl<T> Ring<T> {
                 }
             } else if stamp == head {
                 // Empty, waiting for the push at `head`: has it been claimed?
-                fence(Ordering::SeqCst);
-                let tail = self.tail.load(Ordering::Relaxed) & !self.mark_bit;
+                // Every change to `tail` is a SeqCst read-modify-write, so
+                // a SeqCst load reads the latest one in the single total
+                // order: `tail == head` there means no push claimed `head`
+                // yet, and "empty" is true at that load. (crossbeam puts a
+                // SeqCst fence before a relaxed load here; on x86 that is an
+                // `mfence` on every failed pop, while this load is a plain
+                // `mov`.) Loom models SeqCst loads as Acquire only, so it
+                // gets the fence ([`loom_sc_fence`]).
+                loom_sc_fence();
+                let tail = self.tail.load(Ordering::SeqCst) & !self.mark_bit;
                 if tail == head {
                     return None;
                 }
