@@ -19,6 +19,9 @@ fn main() {
             "yield_many" => p::yield_many(&rt),
             "chained_spawn" => p::chained_spawn(&rt),
             "chan_ping_pong" => p::chan_ping_pong(&rt),
+            "mpsc_contention_full" => {
+                p::mpsc_contention(&rt, parkway_benches::rt::CONTENTION_FULL_CAPACITY);
+            }
             other => panic!("unknown workload {other}"),
         }
     }
