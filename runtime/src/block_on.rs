@@ -130,4 +130,3 @@ fn wait_for_wake(notified: &AtomicBool) {
         thread::park();
     }
 }
-
