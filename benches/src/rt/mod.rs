@@ -49,12 +49,27 @@
 //!   capacity [`CONTENTION_CAPACITY`] (resp. [`CONTENTION_FULL_CAPACITY`]),
 //!   [`PRODUCERS`] spawned producers sending [`PER_PRODUCER`] values each,
 //!   and the `block_on` future receiving them all.
-//! - `sleeps_1m`: a task spawns [`SLEEPS`] tasks; task `i` sleeps
-//!   [`sleep_for`]`(i)` (1 to [`SLEEP_SPREAD_MS`] ms, spread evenly) and
-//!   counts down; the last signals. Both runtimes register a sleep's timer on
-//!   its first poll, so this measures spawning, timer registration, expiry
-//!   and wake-up of a million tasks. Sleeps are short next to the time it
-//!   takes to spawn a million tasks, so at no time are all of them pending.
+//! - `sleeps_1m`: [`SLEEPS`] sleeps, all pending at the same time. The
+//!   bench thread notes the start and sets a common instant `D` a margin
+//!   ahead; inside `block_on`, a task spawns [`SLEEPS`] tasks, and task `i`
+//!   awaits `sleep_until(D +` [`sleep_offset`]`(i))` (deadlines spread over
+//!   [`SLEEP_SPREAD_MS`] ms) and counts down; the `block_on` future blocks
+//!   its thread until the count reaches zero. Both runtimes register a
+//!   sleep's timer on its first poll; each task's first poll is counted
+//!   ([`SleepRound`]), and the instant the last one returns is
+//!   "registered". The time reported for an iteration is the sum of two
+//!   phases: *spawn + register*, from the start until every sleep is
+//!   registered, and *expiry*, from `D` until the bench thread sees the
+//!   last task done (the timers firing over the 10 ms window, a million
+//!   wake-ups and task completions). The idle wait from "registered" to
+//!   `D` is not counted. A round is valid only if every sleep was
+//!   registered, and so every one pending, before `D`; otherwise its time
+//!   is discarded and the round run again with twice the margin
+//!   ([`timed_sleeps`]). The margin is twice the longest registration
+//!   phase of a valid round so far in the process (at least
+//!   [`SLEEP_MARGIN_MIN`], [`SLEEP_MARGIN_FIRST`] for the first round), the
+//!   same rule for both runtimes. Expiry includes the 9 ms between the
+//!   first and the last deadline, which no runtime can shorten.
 //! - `idle_task_bytes` (not a time; `compare` only, since it needs a
 //!   counting global allocator): the heap bytes one spawned, parked task
 //!   holds, see [`parkway_impl::idle_task_bytes`].
@@ -95,7 +110,10 @@ pub mod parkway_impl;
 mod signal;
 pub mod tokio_impl;
 
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::future::{poll_fn, Future};
+use std::pin::pin;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 pub use busy::{stall, BusyLoad, Spinner};
@@ -145,23 +163,238 @@ pub const CONTENTION_CAPACITY: usize = 1_000_000;
 /// `contention/bounded_full`): producers wait for room.
 pub const CONTENTION_FULL_CAPACITY: usize = 100;
 
-/// Concurrent sleeping tasks in `sleeps_1m`.
+/// Sleeping tasks in `sleeps_1m`, all pending at once.
 pub const SLEEPS: usize = 1_000_000;
 
-/// The longest sleep in `sleeps_1m`, in milliseconds.
+/// The window the `sleeps_1m` deadlines are spread over, in milliseconds:
+/// task `i` sleeps until `D +` [`sleep_offset`]`(i)`, 0 to
+/// `SLEEP_SPREAD_MS - 1` ms after the common instant `D`.
 pub const SLEEP_SPREAD_MS: u64 = 10;
 
 /// Parked tasks measured by `idle_task_bytes`.
 pub const IDLE_TASKS: usize = 10_000;
 
-/// How long task `i` of `sleeps_1m` sleeps: 1 to [`SLEEP_SPREAD_MS`]
-/// milliseconds, cycling with `i`, so that timers land in several slots of
-/// a millisecond-grained wheel.
+/// The margin from the start of the process's first `sleeps_1m` round to
+/// its first deadline `D`, before any round has shown how long spawning and
+/// registering take on this machine.
+pub const SLEEP_MARGIN_FIRST: Duration = Duration::from_secs(3);
+
+/// The shortest margin a `sleeps_1m` round gets.
+pub const SLEEP_MARGIN_MIN: Duration = Duration::from_millis(200);
+
+/// Rounds `sleeps_1m` tries (doubling the margin each time) before giving
+/// up on registering every sleep before the first deadline.
+pub const SLEEP_ATTEMPTS: u32 = 4;
+
+/// How far past the common instant `D` task `i` of `sleeps_1m` sleeps: 0 to
+/// `SLEEP_SPREAD_MS - 1` milliseconds, cycling with `i`, so that the timers
+/// land in several slots of a millisecond-grained wheel.
 #[must_use]
-pub fn sleep_for(i: usize) -> Duration {
+pub fn sleep_offset(i: usize) -> Duration {
     #[allow(clippy::cast_possible_truncation, reason = "i % 10 fits in a u64")]
-    let ms = (i % SLEEP_SPREAD_MS as usize) as u64 + 1;
+    let ms = (i % SLEEP_SPREAD_MS as usize) as u64;
     Duration::from_millis(ms)
+}
+
+/// The two measured phases of one valid `sleeps_1m` round.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SleepsTiming {
+    /// Spawn and register: from the start of the round until the last task
+    /// has polled its sleep once (each first poll registered a timer and
+    /// returned `Pending`).
+    pub register: Duration,
+    /// Expiry: from the first deadline `D` until the last task has been
+    /// woken, finished, and the bench thread has seen the count reach zero.
+    pub expiry: Duration,
+}
+
+impl SleepsTiming {
+    /// The time `sleeps_1m` reports for the round: both phases, without the
+    /// idle gap between them.
+    #[must_use]
+    pub fn total(&self) -> Duration {
+        self.register + self.expiry
+    }
+}
+
+/// A `sleeps_1m` round that did not have every sleep pending at once:
+/// registration ran past the first deadline, so the round measured
+/// something else and its time is discarded.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LateRegistration {
+    /// Sleeps in the round.
+    pub sleeps: usize,
+    /// The margin from the start of the round to the first deadline `D`.
+    pub margin: Duration,
+    /// When (from the start of the round) the last task first polled its
+    /// sleep.
+    pub registered_after: Duration,
+    /// Sleeps already `Ready` on their first poll (never registered).
+    pub ready_at_first_poll: usize,
+}
+
+impl std::fmt::Display for LateRegistration {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "sleeps_1m: the {} sleeps took {:.1?} to register, past the first deadline \
+             {:.1?} after the start ({} were already due on their first poll): \
+             not all of them were pending at once",
+            self.sleeps, self.registered_after, self.margin, self.ready_at_first_poll
+        )
+    }
+}
+
+/// What the tasks of one `sleeps_1m` round share (one `Arc` per task, as
+/// the [`Countdown`] of the other workloads): the deadlines, the count of
+/// first polls and the count-down. Both runtimes use it alike.
+#[derive(Debug)]
+pub struct SleepRound {
+    sleeps: usize,
+    start: Instant,
+    first_deadline: Instant,
+    polled: AtomicUsize,
+    ready_at_first_poll: AtomicUsize,
+    all_polled_at: OnceLock<Instant>,
+    left: Arc<Countdown>,
+}
+
+impl SleepRound {
+    /// A round of `sleeps` sleeps starting now, with its first deadline `D`
+    /// `margin` from now, and the end its bench thread waits on.
+    ///
+    /// # Panics
+    /// If `sleeps` is 0.
+    #[must_use]
+    pub fn start(sleeps: usize, margin: Duration) -> (Arc<Self>, Done) {
+        let (left, done) = countdown(sleeps);
+        let start = Instant::now();
+        let round = Self {
+            sleeps,
+            start,
+            first_deadline: start + margin,
+            polled: AtomicUsize::new(0),
+            ready_at_first_poll: AtomicUsize::new(0),
+            all_polled_at: OnceLock::new(),
+            left,
+        };
+        (Arc::new(round), done)
+    }
+
+    /// Task `i`'s deadline: `D +` [`sleep_offset`]`(i)`.
+    #[must_use]
+    pub fn deadline(&self, i: usize) -> Instant {
+        self.first_deadline + sleep_offset(i)
+    }
+
+    /// The body of task `i`, given its runtime's sleep future (created, not
+    /// yet polled, for [`deadline`](Self::deadline)`(i)`): awaits it,
+    /// counting its first poll as registered (`Pending`) or not (`Ready`),
+    /// and then counts down.
+    pub async fn sleeper(self: Arc<Self>, sleep: impl Future<Output = ()>) {
+        let mut sleep = pin!(sleep);
+        let mut first = true;
+        poll_fn(|cx| {
+            let poll = sleep.as_mut().poll(cx);
+            if first {
+                first = false;
+                self.first_poll(poll.is_ready());
+            }
+            poll
+        })
+        .await;
+        self.left.count_down();
+    }
+
+    fn first_poll(&self, ready: bool) {
+        if ready {
+            self.ready_at_first_poll.fetch_add(1, Ordering::Relaxed);
+        }
+        if self.polled.fetch_add(1, Ordering::AcqRel) + 1 == self.sleeps {
+            // Only the last first poll gets here.
+            let _ = self.all_polled_at.set(Instant::now());
+        }
+    }
+
+    /// Ends the round once `done` has seen every task finish: its phases if
+    /// every sleep was registered before the first deadline, and so every
+    /// one pending at that moment.
+    ///
+    /// # Errors
+    /// If the last task first polled its sleep at or after the first
+    /// deadline (or a sleep was due at its first poll).
+    ///
+    /// # Panics
+    /// If a task finished without polling its sleep.
+    pub fn finish(&self, done: Done) -> Result<SleepsTiming, LateRegistration> {
+        done.wait();
+        let end = Instant::now();
+        let all_polled_at = *self
+            .all_polled_at
+            .get()
+            .expect("every task polls its sleep before counting down");
+        let ready_at_first_poll = self.ready_at_first_poll.load(Ordering::Relaxed);
+        if all_polled_at >= self.first_deadline || ready_at_first_poll > 0 {
+            return Err(LateRegistration {
+                sleeps: self.sleeps,
+                margin: self.first_deadline - self.start,
+                registered_after: all_polled_at - self.start,
+                ready_at_first_poll,
+            });
+        }
+        Ok(SleepsTiming {
+            register: all_polled_at - self.start,
+            expiry: end - self.first_deadline,
+        })
+    }
+}
+
+/// The longest registration phase a valid `sleeps_1m` round has taken in
+/// this process, in nanoseconds (0 before the first); sets the margin of
+/// the next round, the same for both runtimes. Invalid rounds do not count:
+/// once their first timers fire, the firing competes with the rest of the
+/// registration and stretches it.
+static LONGEST_REGISTRATION: AtomicU64 = AtomicU64::new(0);
+
+/// The margin of the next `sleeps_1m` round: twice the longest registration
+/// phase of a valid round so far (at least [`SLEEP_MARGIN_MIN`]), or
+/// [`SLEEP_MARGIN_FIRST`] before any.
+fn next_sleep_margin() -> Duration {
+    match LONGEST_REGISTRATION.load(Ordering::Relaxed) {
+        0 => SLEEP_MARGIN_FIRST,
+        ns => (2 * Duration::from_nanos(ns)).max(SLEEP_MARGIN_MIN),
+    }
+}
+
+/// One `sleeps_1m` iteration: runs `round` (one runtime's round with the
+/// given margin) until a round is valid and returns its
+/// [`SleepsTiming::total`]. A round whose registration ran past its first
+/// deadline is discarded, with a note on stderr, and run again with twice
+/// the margin.
+///
+/// # Panics
+/// If [`SLEEP_ATTEMPTS`] rounds in a row are invalid.
+pub fn timed_sleeps(
+    mut round: impl FnMut(Duration) -> Result<SleepsTiming, LateRegistration>,
+) -> Duration {
+    let mut margin = next_sleep_margin();
+    for _ in 0..SLEEP_ATTEMPTS {
+        match round(margin) {
+            Ok(timing) => {
+                let ns = u64::try_from(timing.register.as_nanos()).unwrap_or(u64::MAX);
+                LONGEST_REGISTRATION.fetch_max(ns, Ordering::Relaxed);
+                return timing.total();
+            }
+            Err(late) => {
+                margin *= 2;
+                eprintln!("{late}; round discarded, retrying with a {margin:.1?} margin");
+            }
+        }
+    }
+    panic!(
+        "sleeps_1m: {SLEEP_ATTEMPTS} rounds in a row could not register every sleep before \
+         the first deadline"
+    );
 }
 
 /// The two worker counts every workload runs with, labelled as in benchmark
@@ -249,7 +482,8 @@ pub enum Workload {
     /// The same with capacity [`CONTENTION_FULL_CAPACITY`]; tokio's
     /// `contention/bounded_full`.
     MpscContentionFull,
-    /// [`SLEEPS`] sleeping tasks.
+    /// [`SLEEPS`] sleeps pending at once; reports spawn + register plus
+    /// expiry.
     Sleeps1m,
 }
 
@@ -333,8 +567,13 @@ mod tests {
         let tokio = tokio_impl::runtime(2);
         for w in Workload::ALL {
             if w == Workload::Sleeps1m {
-                parkway_impl::sleeps(&parkway, 1_000);
-                tokio_impl::sleeps(&tokio, 1_000);
+                let margin = Duration::from_millis(500);
+                let p = parkway_impl::sleeps(&parkway, 1_000, margin).expect("parkway round");
+                let t = tokio_impl::sleeps(&tokio, 1_000, margin).expect("tokio round");
+                for timing in [p, t] {
+                    assert!(timing.register < margin, "{timing:?}");
+                    assert!(timing.expiry >= sleep_offset(999), "{timing:?}");
+                }
                 continue;
             }
             let load = parkway_impl::background(&parkway, w, 2);
@@ -346,10 +585,24 @@ mod tests {
         }
     }
 
+    /// A round whose first deadline passes before every sleep is
+    /// registered reports no time, on either runtime.
     #[test]
-    fn sleep_for_spreads_over_the_range() {
-        assert_eq!(sleep_for(0), Duration::from_millis(1));
-        assert_eq!(sleep_for(9), Duration::from_millis(SLEEP_SPREAD_MS));
-        assert_eq!(sleep_for(10), Duration::from_millis(1));
+    fn late_registration_is_rejected() {
+        let parkway = parkway_impl::runtime(2);
+        let tokio = tokio_impl::runtime(2);
+        let p = parkway_impl::sleeps(&parkway, 1_000, Duration::ZERO).unwrap_err();
+        let t = tokio_impl::sleeps(&tokio, 1_000, Duration::ZERO).unwrap_err();
+        for late in [p, t] {
+            assert_eq!(late.sleeps, 1_000);
+            assert!(late.registered_after >= late.margin, "{late:?}");
+        }
+    }
+
+    #[test]
+    fn sleep_offset_spreads_over_the_window() {
+        assert_eq!(sleep_offset(0), Duration::ZERO);
+        assert_eq!(sleep_offset(9), Duration::from_millis(SLEEP_SPREAD_MS - 1));
+        assert_eq!(sleep_offset(10), Duration::ZERO);
     }
 }

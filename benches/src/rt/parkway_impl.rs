@@ -3,13 +3,15 @@
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
+use std::time::Duration;
 
 use parkway::{chan, go, yield_now, JoinHandle, Runtime};
 
 use super::{
-    countdown, sleep_for, stall, AllocationMeter, BusyLoad, Countdown, Spinner, Workload,
-    BUSY2_SPAWN, CHAIN_LENGTH, CONTENTION_CAPACITY, CONTENTION_FULL_CAPACITY, IDLE_TASKS,
-    NUM_PINGS, NUM_SPAWN, NUM_YIELD, PER_PRODUCER, PRODUCERS, ROUND_TRIPS, SLEEPS, YIELD_TASKS,
+    countdown, stall, timed_sleeps, AllocationMeter, BusyLoad, Countdown, LateRegistration,
+    SleepRound, SleepsTiming, Spinner, Workload, BUSY2_SPAWN, CHAIN_LENGTH, CONTENTION_CAPACITY,
+    CONTENTION_FULL_CAPACITY, IDLE_TASKS, NUM_PINGS, NUM_SPAWN, NUM_YIELD, PER_PRODUCER, PRODUCERS,
+    ROUND_TRIPS, SLEEPS, YIELD_TASKS,
 };
 
 /// A runtime with `workers` go workers, everything else left at its
@@ -40,8 +42,25 @@ pub fn run(rt: &Runtime, workload: Workload) {
         Workload::ChanPingPong => chan_ping_pong(rt),
         Workload::MpscContention => mpsc_contention(rt, CONTENTION_CAPACITY),
         Workload::MpscContentionFull => mpsc_contention(rt, CONTENTION_FULL_CAPACITY),
-        Workload::Sleeps1m => sleeps(rt, SLEEPS),
+        Workload::Sleeps1m => {
+            sleeps_1m(rt);
+        }
     }
+}
+
+/// Runs `iters` iterations of `workload` on `rt` and returns the time
+/// they take: the wall-clock time of the loop, except for `sleeps_1m`,
+/// which reports the sum of its iterations' measured phases
+/// ([`sleeps_1m`]).
+pub fn time_iters(rt: &Runtime, workload: Workload, iters: u64) -> Duration {
+    if workload == Workload::Sleeps1m {
+        return (0..iters).map(|_| sleeps_1m(rt)).sum();
+    }
+    crate::compare::time(|| {
+        for _ in 0..iters {
+            run(rt, workload);
+        }
+    })
 }
 
 /// Starts the background load `workload` runs against on `rt`, a runtime
@@ -229,22 +248,41 @@ pub fn mpsc_contention(rt: &Runtime, capacity: usize) {
     });
 }
 
-/// `sleeps_1m`: one task spawns `n` tasks; task `i` sleeps
-/// [`sleep_for`]`(i)` and counts down.
-pub fn sleeps(rt: &Runtime, n: usize) {
-    let (left, done) = countdown(n);
+/// `sleeps_1m`: one iteration of [`SLEEPS`] sleeps, see [`sleeps`]; the
+/// time it reports is its two measured phases, without the idle wait for
+/// the first deadline between them (an invalid round is run again with a
+/// longer margin).
+///
+/// # Panics
+/// If registration keeps running past the first deadline.
+pub fn sleeps_1m(rt: &Runtime) -> Duration {
+    timed_sleeps(|margin| sleeps(rt, SLEEPS, margin))
+}
+
+/// One round of `n` sleeps all pending at once: inside `block_on`, one task
+/// spawns `n` tasks; task `i` awaits
+/// `sleep_until(D +` [`sleep_offset`](super::sleep_offset)`(i))`, with `D`
+/// `margin` after the start, and counts down; the `block_on` future blocks
+/// its thread until the last one is done. See [`SleepRound`] for what is
+/// timed.
+///
+/// # Errors
+/// If the last task first polled its sleep only at or after `D`.
+pub fn sleeps(rt: &Runtime, n: usize, margin: Duration) -> Result<SleepsTiming, LateRegistration> {
+    let (round, done) = SleepRound::start(n, margin);
     rt.block_on(async move {
+        let spawner = Arc::clone(&round);
         go(async move {
             for i in 0..n {
-                let left = Arc::clone(&left);
+                let round = Arc::clone(&spawner);
                 go(async move {
-                    parkway::sleep(sleep_for(i)).await;
-                    left.count_down();
+                    let sleep = parkway::sleep_until(round.deadline(i));
+                    round.sleeper(sleep).await;
                 });
             }
         });
-        done.wait();
-    });
+        round.finish(done)
+    })
 }
 
 /// `idle_task_bytes`: the net heap bytes per task of [`IDLE_TASKS`] tasks,

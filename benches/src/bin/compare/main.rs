@@ -19,9 +19,14 @@
 //! warm-up iteration (none for `sleeps_1m`, which runs once) and then
 //! [`Workload::iterations`] timed ones (a quarter under `--quick`); the
 //! table gives the median over the rounds of
-//! the time per iteration. The `busy` workloads start their background load
-//! on the runtime about to be measured and stop it (and wait for it to
-//! exit) when the run ends, so it never competes with the other runtime.
+//! the time per iteration. `sleeps_1m` times itself: its time is the sum
+//! of its two measured phases (spawn + register, expiry), without the idle
+//! wait for the first deadline between them (see `parkway_benches::rt`);
+//! a round that could not register every sleep before the first deadline
+//! is discarded and run again with a longer margin, with a note on stderr.
+//! The `busy` workloads start their background load on the runtime about
+//! to be measured and stop it (and wait for it to exit) when the run ends,
+//! so it never competes with the other runtime.
 //!
 //! The workloads are documented in `parkway_benches::rt`: what each does,
 //! which of tokio's benches it follows, and where the two programs differ
@@ -47,7 +52,7 @@ use std::process::{Command, ExitCode};
 use std::time::Duration;
 
 use counting_alloc::{CountingAlloc, Meter};
-use parkway_benches::compare::{median, time, Comparison, Report, Row};
+use parkway_benches::compare::{median, Comparison, Report, Row};
 use parkway_benches::rt::{
     cores, parkway_impl, tokio_impl, worker_configs, BusyLoad, Workload, IDLE_TASKS,
 };
@@ -218,6 +223,7 @@ fn time_rows(
                         workers,
                         iters,
                         parkway_impl::run,
+                        parkway_impl::time_iters,
                         parkway_impl::background,
                     ),
                 )
@@ -229,6 +235,7 @@ fn time_rows(
                         workers,
                         iters,
                         tokio_impl::run,
+                        tokio_impl::time_iters,
                         tokio_impl::background,
                     ),
                 ),
@@ -240,13 +247,15 @@ fn time_rows(
 /// One run of `workload` on `rt`: background load up, one warm-up
 /// iteration (unless `iters` is 1: the rounds' median absorbs a cold first
 /// run, and a second million sleeps would double the cost), `iters` timed
-/// ones, background load down.
+/// ones, background load down. The time is `time_iters`': the loop's
+/// wall-clock time, or for `sleeps_1m` the sum of its measured phases.
 fn cell<'a, R>(
     rt: &'a R,
     workload: Workload,
     workers: usize,
     iters: u64,
     run: fn(&R, Workload),
+    time_iters: fn(&R, Workload, u64) -> Duration,
     background: fn(&R, Workload, usize) -> Option<BusyLoad>,
 ) -> impl FnMut() -> Duration + 'a {
     move || {
@@ -254,11 +263,7 @@ fn cell<'a, R>(
         if iters > 1 {
             run(rt, workload);
         }
-        let elapsed = time(|| {
-            for _ in 0..iters {
-                run(rt, workload);
-            }
-        });
+        let elapsed = time_iters(rt, workload, iters);
         drop(load);
         elapsed
     }
