@@ -417,7 +417,7 @@ impl<T> Chan<T> {
     }
 
     /// Runs `f` under the lock, settles the queues ([`Chan::settle`]),
-    /// releases the lock, then runs the deferred wakes, callbacks and drops.
+    /// releases the lock, then runs the deferred wakes and callbacks.
     fn with_lock<R>(&self, f: impl FnOnce(&Self, &mut Waiters<T>, &mut Deferred<T>) -> R) -> R {
         let mut d = Deferred::new();
         let out = {
@@ -735,8 +735,11 @@ impl<T> Chan<T> {
             self.buf,
             Buffer::Fixed(_) | Buffer::Dropping(_) | Buffer::Sliding(_)
         );
+        // Not for a `take`: its pending limit is checked before the look
+        // after announcing, and a value already buffered must be handed to
+        // it rather than refused with `TooManyPending`.
         let look_later = ring
-            && !matches!(reg, RecvReg::None)
+            && !matches!(reg, RecvReg::None | RecvReg::Take(_))
             && !self.closed.load(Ordering::Relaxed)
             && !w.has_parked_values();
         if !look_later {

@@ -444,3 +444,47 @@ fn async_dropping_and_sliding_64() {
         Expect::Subset,
     );
 }
+
+/// Two threads ping-pong through a pair of channels with async `send` and
+/// `recv`, never cancelling: every park of a receiver on a ring relies on
+/// the announce-then-look handshake with the lock-free push, and a missed
+/// wake-up stops the exchange (`util::block_on` then fails the test).
+fn async_ping_pong(name: &'static str, make: fn() -> (Sender<u64>, Receiver<u64>)) {
+    let _w = watchdog();
+    let rounds = TOTAL / 5;
+    let (ping_tx, ping_rx) = make();
+    let (pong_tx, pong_rx) = make();
+    let echo = thread::spawn(move || {
+        block_on(async move {
+            let mut n = 0u64;
+            while let Some(v) = ping_rx.recv().await {
+                assert_eq!(v, n, "{name}: ping out of order");
+                pong_tx.send(v).await.expect("pinger gone");
+                n += 1;
+            }
+            n
+        })
+    });
+    block_on(async move {
+        for i in 0..rounds {
+            ping_tx.send(i).await.expect("echo gone");
+            assert_eq!(pong_rx.recv().await, Some(i), "{name}: pong {i}");
+        }
+    });
+    assert_eq!(echo.join().expect("echo panicked"), rounds, "{name}");
+}
+
+#[test]
+fn async_ping_pong_bounded_1() {
+    async_ping_pong("bounded(1)", || parkway_channels::bounded(1));
+}
+
+#[test]
+fn async_ping_pong_bounded_2() {
+    async_ping_pong("bounded(2)", || parkway_channels::bounded(2));
+}
+
+#[test]
+fn async_ping_pong_unbuffered() {
+    async_ping_pong("unbuffered", parkway_channels::unbuffered);
+}

@@ -250,6 +250,8 @@ impl<T> Ring<T> {
             // reaches the mark bit: the index part goes from `index` to 0
             // or `index + 1 < capacity`).
             self.tail
+                // Must stay a SeqCst read-modify-write: a failed `pop`
+                // reads `tail` with a plain SeqCst load (see there).
                 .fetch_add(new_tail.wrapping_sub(tail), Ordering::SeqCst);
             let slot = self.slots.get(index);
             let old = slot.value.with_mut(|p| {
@@ -367,6 +369,8 @@ impl<T> Ring<T> {
     /// [`PushError::Closed`]; pops go on until it is empty. Returns whether
     /// this call closed it.
     pub fn close(&self) -> bool {
+        // Must stay a SeqCst read-modify-write: a failed `pop` reads `tail`
+        // with a plain SeqCst load (see there).
         self.tail.fetch_or(self.mark_bit, Ordering::SeqCst) & self.mark_bit == 0
     }
 
@@ -402,6 +406,8 @@ impl<T> Ring<T> {
             let stamp = slot.stamp(index);
             if stamp == tail {
                 // Empty, waiting for the push at `tail`: claim it.
+                // Must stay a SeqCst read-modify-write: a failed `pop`
+                // reads `tail` with a plain SeqCst load (see there).
                 match self.tail.compare_exchange_weak(
                     tail,
                     new_tail,
