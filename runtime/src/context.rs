@@ -15,6 +15,10 @@ use crate::Handle;
 
 /// One thread's context.
 struct Context {
+    /// While the thread wakes a batch of tasks (fired timers): 1 means
+    /// "hold back the wake-up of sleeping workers", 2 that one was held
+    /// back and is owed at the end of the batch.
+    batch: Cell<u8>,
     /// The runtime entered on this thread, if any.
     handle: RefCell<Option<Handle>>,
     /// The worker running on this thread while it runs tasks; null when the
@@ -26,6 +30,7 @@ thread_local! {
     /// This thread's context.
     static CONTEXT: Context = const {
         Context {
+            batch: Cell::new(0),
             handle: RefCell::new(None),
             worker: Cell::new(ptr::null()),
         }
@@ -89,6 +94,39 @@ pub(crate) fn set_worker(worker: *const WorkerCore) -> *const WorkerCore {
     CONTEXT
         .try_with(|c| c.worker.replace(worker))
         .unwrap_or(ptr::null())
+}
+
+/// Runs `f`, which wakes many tasks, waking sleeping workers once at the
+/// end instead of once per task; returns whether a wake-up is owed (the
+/// caller then wakes a worker: those it wakes pass the work on as they
+/// find more of it).
+pub(crate) fn batch_wakes(f: impl FnOnce()) -> bool {
+    let previous = CONTEXT.try_with(|c| c.batch.replace(1)).unwrap_or(0);
+    f();
+    let owed = CONTEXT
+        .try_with(|c| c.batch.replace(previous) == 2)
+        .unwrap_or(false);
+    if owed && previous != 0 {
+        // Nested: the outer batch owes it now.
+        let _ = CONTEXT.try_with(|c| c.batch.set(2));
+        return false;
+    }
+    owed
+}
+
+/// Whether a wake-up of sleeping workers should be held back (inside
+/// [`batch_wakes`]); records that one is owed.
+pub(crate) fn hold_back_notify() -> bool {
+    CONTEXT
+        .try_with(|c| {
+            if c.batch.get() == 0 {
+                false
+            } else {
+                c.batch.set(2);
+                true
+            }
+        })
+        .unwrap_or(false)
 }
 
 /// Spawns on the thread's runtime; the body of [`go`](crate::go).

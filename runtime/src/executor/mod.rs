@@ -155,7 +155,9 @@ impl Shared {
             self.drain_injector();
             return;
         }
-        self.notify_parked();
+        if !context::hold_back_notify() {
+            self.notify_parked();
+        }
     }
 
     /// Wakes a sleeping worker if nobody is searching for work.
@@ -259,7 +261,7 @@ impl Shared {
     /// Fires due timers without blocking (skipped when another thread is at
     /// it).
     pub(crate) fn fire_due_timers(&self) {
-        self.timer.fire_due();
+        self.timer.fire_due(self);
     }
 
     /// Wakes the worker that owns the timer driver, so it sleeps until an

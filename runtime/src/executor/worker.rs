@@ -70,8 +70,8 @@ impl WorkerCore {
         };
         if let Some(task) = to_queue {
             self.local.push(task);
-            // `wake_deferred` notifies once for the whole batch.
-            if !self.waking_deferred.get() {
+            // `wake_deferred` and timer batches notify once at the end.
+            if !self.waking_deferred.get() && !context::hold_back_notify() {
                 self.shared.notify_parked();
             }
         }

@@ -132,7 +132,7 @@ impl TimeDriver {
 
     /// Fires every due timer, if nobody else is at it; wakers run after the
     /// lock is released.
-    pub(crate) fn fire_due(&self) {
+    pub(crate) fn fire_due(&self, shared: &Shared) {
         let now = self.now_tick();
         if now < self.next_due.load(Ordering::Acquire) {
             return;
@@ -143,7 +143,7 @@ impl TimeDriver {
         let mut fired = Vec::new();
         self.advance_locked(&mut inner, now, &mut fired);
         drop(inner);
-        wake_all(fired);
+        wake_batch(fired, shared);
     }
 
     /// Advances the wheel to `now` and republishes the next deadline.
@@ -156,7 +156,7 @@ impl TimeDriver {
     /// Sleeps on `parker` as the driver's owner, until the next deadline or
     /// an unpark, and fires what is due. Returns false at once, without
     /// sleeping, if another worker owns the driver.
-    pub(crate) fn park_owner(&self, worker: usize, parker: &Parker, _shared: &Shared) -> bool {
+    pub(crate) fn park_owner(&self, worker: usize, parker: &Parker, shared: &Shared) -> bool {
         if self.owned.swap(true, Ordering::Acquire) {
             return false;
         }
@@ -185,7 +185,7 @@ impl TimeDriver {
             self.advance_locked(&mut inner, now, &mut fired);
         }
         self.owned.store(false, Ordering::Release);
-        wake_all(fired);
+        wake_batch(fired, shared);
         true
     }
 
@@ -212,6 +212,17 @@ pub(crate) fn register(shared: &Shared, deadline: Instant, waker: Waker) -> Opti
         shared.unpark_worker(worker);
     }
     key
+}
+
+/// Wakes the fired timers of `shared` as one batch: sleeping workers are
+/// woken once at the end rather than once per task.
+fn wake_batch(wakers: Vec<Waker>, shared: &Shared) {
+    if wakers.is_empty() {
+        return;
+    }
+    if crate::context::batch_wakes(|| wake_all(wakers)) {
+        shared.notify_parked();
+    }
 }
 
 /// Wakes every waker, catching (and reporting) a panicking one so the
