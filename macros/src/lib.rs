@@ -9,8 +9,9 @@
 //!
 //! Use the macros through `parkway`, which re-exports them
 //! (`parkway::main`, `parkway::test`); this crate is an implementation
-//! detail. The examples below are not compiled here, since this crate cannot
-//! depend on `parkway`; the runnable ones are on the re-exports.
+//! detail. The examples below are plain text here, since this crate cannot
+//! depend on `parkway`; compiled ones are in `parkway`'s docs (its crate
+//! example and the `parkway::main` / `parkway::test` re-exports).
 //!
 //! # Options
 //!
@@ -39,7 +40,7 @@
 //!
 //! # Examples
 //!
-//! ```ignore
+//! ```text
 //! #[parkway::main(worker_threads = 4)]
 //! async fn main() -> Result<(), Box<dyn std::error::Error>> {
 //!     let (tx, rx) = parkway::chan::bounded(1);
@@ -93,7 +94,7 @@ use crate::entry_fn::EntryKind;
 ///
 /// # Examples
 ///
-/// ```ignore
+/// ```text
 /// #[parkway::main]
 /// async fn main() {
 ///     let (tx, rx) = parkway::chan::bounded(1);
@@ -104,7 +105,7 @@ use crate::entry_fn::EntryKind;
 ///
 /// With options, returning a `Result`:
 ///
-/// ```ignore
+/// ```text
 /// #[parkway::main(worker_threads = 2, go_check = "strict", thread_name = "app")]
 /// async fn main() -> std::io::Result<()> {
 ///     let config = std::fs::read_to_string("app.toml")?;
@@ -115,7 +116,7 @@ use crate::entry_fn::EntryKind;
 ///
 /// What the first example expands to:
 ///
-/// ```ignore
+/// ```text
 /// fn main() {
 ///     async fn body() {
 ///         let (tx, rx) = parkway::chan::bounded(1);
@@ -161,7 +162,7 @@ pub fn main(args: TokenStream, item: TokenStream) -> TokenStream {
 ///
 /// # Examples
 ///
-/// ```ignore
+/// ```text
 /// #[parkway::test]
 /// async fn recv_gets_what_was_sent() {
 ///     let (tx, rx) = parkway::chan::bounded(1);

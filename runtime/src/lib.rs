@@ -121,7 +121,31 @@ pub use time::{sleep, sleep_until, timeout, with_timeout, Elapsed, Sleep, WithTi
 pub use parkway_channels as chan;
 pub use parkway_channels::{alt, alt_blocking};
 pub use parkway_go_check::{GoCheck, Report, ReportKind};
-pub use parkway_macros::{main, test};
+/// Turns `async fn main` into a `main` that builds a [`Runtime`] and runs
+/// the body with [`Runtime::block_on`]; options: `worker_threads = N`,
+/// `go_check = "off" | "warn" | "strict"`, `thread_name = "..."`,
+/// `crate = "path"`.
+///
+/// ```
+/// #[parkway::main(worker_threads = 2)]
+/// async fn main() {
+///     let h = parkway::go(async { 40 + 2 });
+///     assert_eq!(h.await.unwrap(), 42);
+/// }
+/// ```
+pub use parkway_macros::main;
+/// Like [`main`] for tests: `#[parkway::test] async fn name() { .. }`
+/// becomes a `#[test]` that runs the body on a fresh runtime (same
+/// options).
+///
+/// ```
+/// #[parkway::test(go_check = "strict")]
+/// async fn answers() {
+///     assert_eq!(parkway::go(async { 7 }).await.unwrap(), 7);
+/// }
+/// # fn main() {}
+/// ```
+pub use parkway_macros::test;
 
 /// Spawns a go block on the current runtime and returns the handle to its
 /// output (core.async's `go`).
