@@ -194,7 +194,7 @@ impl Wheel {
 
     /// The tick the wheel has advanced to: the largest `now` passed to
     /// [`advance`](Wheel::advance), 0 at first.
-    #[allow(dead_code, reason = "part of the wheel's interface; used by its tests")]
+    #[cfg(test)]
     pub(crate) fn now(&self) -> u64 {
         self.now
     }
@@ -205,7 +205,7 @@ impl Wheel {
     }
 
     /// Whether no entry is pending.
-    #[allow(dead_code, reason = "part of the wheel's interface; used by its tests")]
+    #[cfg(test)]
     pub(crate) fn is_empty(&self) -> bool {
         self.len == 0
     }
