@@ -91,12 +91,12 @@ pub(crate) fn block_on<F: Future>(future: F) -> F::Output {
             }
         }
     }
-    let lent = GiveBack(Some(LentWaker::take()));
-    let (tw, waker) = match &lent.0 {
-        Some(l) => (Arc::clone(&l.thread_waker), l.waker.clone()),
-        None => unreachable!(),
+    let guard = GiveBack(Some(LentWaker::take()));
+    let Some(lent) = guard.0.as_ref() else {
+        unreachable!("the guard holds the waker until it drops")
     };
-    let mut cx = Context::from_waker(&waker);
+    let tw = &lent.thread_waker;
+    let mut cx = Context::from_waker(&lent.waker);
     let mut future = pin!(future);
     loop {
         {
