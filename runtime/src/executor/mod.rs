@@ -5,8 +5,10 @@
 //! wakes from outside the pool go to a global `Injector`. A worker takes
 //! work in this order: every `GLOBAL_QUEUE_INTERVAL` ticks the injector
 //! first (so it cannot be starved by local work), otherwise its LIFO slot,
-//! its queue, then a batch from the injector; with all of those empty it
-//! searches, stealing half of a peer's queue; with nothing found it sleeps
+//! its queue, then a batch from the injector, then the tasks that called
+//! `yield_now` (deferred until now, so a yielding task gives way to all
+//! queued work); with all of those empty it searches, stealing half of a
+//! peer's queue; with nothing found it sleeps
 //! ([`Idle`](idle::Idle), [`Parker`](park::Parker)). The first worker to
 //! sleep owns the timer driver and sleeps only until the next deadline;
 //! every worker also fires due timers, without blocking, every
