@@ -5,6 +5,7 @@ use std::fmt;
 use std::io::Write as _;
 use std::panic::{catch_unwind, AssertUnwindSafe, Location};
 use std::sync::Arc;
+use std::time::Duration;
 
 use parking_lot::RwLock;
 
@@ -43,6 +44,14 @@ pub struct Report {
     pub location: Option<&'static Location<'static>>,
     /// The human-readable message, including how to fix it.
     pub message: String,
+    /// The task involved, as "task 12" or "task 12 `name`", if known.
+    pub task: Option<String>,
+    /// The index of the go worker involved, if any.
+    pub worker: Option<usize>,
+    /// How long the worker had been stuck when this was reported (a stall).
+    pub elapsed: Option<Duration>,
+    /// The stall threshold in force (a stall).
+    pub threshold: Option<Duration>,
 }
 
 /// The kind of a [`Report`].
@@ -57,6 +66,10 @@ pub enum ReportKind {
     /// caught so the channel stays consistent and whoever ran the callback
     /// is not charged with it.
     CallbackPanic,
+    /// A go worker was stuck in one poll of one task for longer than the
+    /// stall threshold: something in the task blocks the thread (a blocking
+    /// call, a lock held across a slow call, a long loop without `.await`).
+    Stall,
     /// A `Drop` the runtime ran on the user's behalf panicked (a task's
     /// future or output dropped after completion, at abort or at shutdown),
     /// where there was nobody to hand the panic to.
@@ -77,6 +90,7 @@ impl Report {
                 "parkway go-check: `{op}` would block a go worker (at {location}); \
                  go blocks park, they never block. {BLOCKING_FIX}"
             ),
+            ..Report::empty(ReportKind::BlockingOp)
         }
     }
 
@@ -99,6 +113,7 @@ impl Report {
                 "parkway: dropping {what} panicked: {panic_message}; the panic was caught \
                  and the runtime goes on. fix: make the type's `Drop` not panic"
             ),
+            ..Report::empty(ReportKind::DropPanic)
         }
     }
 
@@ -125,6 +140,75 @@ impl Report {
                      fix: handle errors inside the callback, or use the parking op in a go block"
                 )
             },
+            ..Report::empty(ReportKind::CallbackPanic)
+        }
+    }
+
+    /// A report of `kind` with every optional field empty.
+    fn empty(kind: ReportKind) -> Report {
+        Report {
+            kind,
+            op: None,
+            location: None,
+            message: String::new(),
+            task: None,
+            worker: None,
+            elapsed: None,
+            threshold: None,
+        }
+    }
+
+    /// The report of a stall: go worker `worker` has been inside one poll
+    /// of `task` (spawned at `location`) for `elapsed`, past `threshold`.
+    /// `strict` adds that the task will be failed when the poll returns.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use parkway_go_check::{Report, ReportKind};
+    ///
+    /// let r = Report::stall(
+    ///     "task 7 `fetcher`".into(),
+    ///     std::panic::Location::caller(),
+    ///     1,
+    ///     Duration::from_millis(310),
+    ///     Duration::from_millis(100),
+    ///     false,
+    /// );
+    /// assert_eq!(r.kind, ReportKind::Stall);
+    /// assert!(r.to_string().contains("fetcher"));
+    /// assert!(r.to_string().contains("310 ms"));
+    /// ```
+    pub fn stall(
+        task: String,
+        location: &'static Location<'static>,
+        worker: usize,
+        elapsed: Duration,
+        threshold: Duration,
+        strict: bool,
+    ) -> Report {
+        let consequence = if strict {
+            " strict mode fails this task when the poll returns."
+        } else {
+            ""
+        };
+        Report {
+            location: Some(location),
+            message: format!(
+                "parkway go-check: go worker {worker} has been stuck in one poll of {task} \
+                 (spawned at {location}) for {} ms (threshold {} ms): something in it blocks \
+                 the thread (a blocking call such as std::thread::sleep, std::fs or a \
+                 blocking client, a lock held across a slow call, or a long loop without \
+                 `.await`).{consequence} fix: run the blocking work on a thread of its own \
+                 (or `parkway::thread`), or give long loops `.await` points \
+                 (`parkway::yield_now().await`)",
+                elapsed.as_millis(),
+                threshold.as_millis()
+            ),
+            task: Some(task),
+            worker: Some(worker),
+            elapsed: Some(elapsed),
+            threshold: Some(threshold),
+            ..Report::empty(ReportKind::Stall)
         }
     }
 }

@@ -4,12 +4,25 @@ use std::fmt;
 use std::io;
 use std::sync::Arc;
 
-use parkway_go_check::GoCheck;
+use std::time::Duration;
+
+use parkway_go_check::{GoCheck, Report};
 
 use crate::Runtime;
 
 /// A hook run on each worker thread.
 pub(crate) type ThreadHook = Arc<dyn Fn() + Send + Sync + 'static>;
+
+/// The runtime's go-check report hook.
+pub(crate) type ReportHook = Arc<dyn Fn(&Report) + Send + Sync + 'static>;
+
+/// The stall threshold when neither the builder nor the environment sets
+/// one.
+pub const DEFAULT_STALL_THRESHOLD: Duration = Duration::from_millis(100);
+
+/// The environment variable that sets the default stall threshold, in
+/// milliseconds.
+pub const STALL_THRESHOLD_ENV: &str = "PARKWAY_GO_CHECK_THRESHOLD_MS";
 
 /// The settings a runtime runs with.
 #[derive(Clone)]
@@ -26,6 +39,10 @@ pub(crate) struct Config {
     pub(crate) on_thread_start: Option<ThreadHook>,
     /// Run last on each worker thread.
     pub(crate) on_thread_stop: Option<ThreadHook>,
+    /// How long one poll may hold a go worker before the watchdog trips.
+    pub(crate) stall_threshold: Duration,
+    /// Where the watchdog's reports go (go-check's reporter if `None`).
+    pub(crate) on_report: Option<ReportHook>,
 }
 
 impl fmt::Debug for Config {
@@ -37,6 +54,8 @@ impl fmt::Debug for Config {
             .field("go_check", &self.go_check)
             .field("on_thread_start", &self.on_thread_start.is_some())
             .field("on_thread_stop", &self.on_thread_stop.is_some())
+            .field("stall_threshold", &self.stall_threshold)
+            .field("on_report", &self.on_report.is_some())
             .finish()
     }
 }
@@ -84,6 +103,8 @@ impl Builder {
                 go_check: GoCheck::from_env(),
                 on_thread_start: None,
                 on_thread_stop: None,
+                stall_threshold: threshold_from_env(),
+                on_report: None,
             },
         }
     }
@@ -114,6 +135,24 @@ impl Builder {
     /// builds). See [`GoCheck`].
     pub fn go_check(mut self, mode: GoCheck) -> Builder {
         self.config.go_check = mode;
+        self
+    }
+
+    /// Sets how long one poll may hold a go worker before the stall
+    /// watchdog reports it (and, in `Strict` mode, fails the task). Default:
+    /// `PARKWAY_GO_CHECK_THRESHOLD_MS` if set, else 100 ms.
+    /// [`build`](Builder::build) refuses zero.
+    pub fn stall_threshold(mut self, threshold: Duration) -> Builder {
+        self.config.stall_threshold = threshold;
+        self
+    }
+
+    /// Sends this runtime's go-check reports (stalls) to `f` instead of
+    /// go-check's process-wide reporter (stderr by default). `f` runs on the
+    /// watchdog's thread; a panic in it is caught and the report goes to the
+    /// process-wide reporter.
+    pub fn on_go_check_report(mut self, f: impl Fn(&Report) + Send + Sync + 'static) -> Builder {
+        self.config.on_report = Some(Arc::new(f));
         self
     }
 
@@ -155,6 +194,35 @@ impl Builder {
             Some(n) => n,
             None => std::thread::available_parallelism().map_or(1, |n| n.get()),
         };
+        if config.stall_threshold.is_zero() {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "parkway: stall_threshold must be more than zero",
+            ));
+        }
         Runtime::start(config)
+    }
+}
+
+/// The default stall threshold: `PARKWAY_GO_CHECK_THRESHOLD_MS` if it holds
+/// a positive whole number of milliseconds, else 100 ms (an unusable value
+/// is reported once on stderr).
+fn threshold_from_env() -> Duration {
+    let Ok(value) = std::env::var(STALL_THRESHOLD_ENV) else {
+        return DEFAULT_STALL_THRESHOLD;
+    };
+    match value.trim().parse::<u64>() {
+        Ok(ms) if ms > 0 => Duration::from_millis(ms),
+        _ => {
+            static WARNED: std::sync::Once = std::sync::Once::new();
+            WARNED.call_once(|| {
+                eprintln!(
+                    "parkway: {STALL_THRESHOLD_ENV}={value:?} is not a positive number of \
+                     milliseconds; using {} ms",
+                    DEFAULT_STALL_THRESHOLD.as_millis()
+                );
+            });
+            DEFAULT_STALL_THRESHOLD
+        }
     }
 }

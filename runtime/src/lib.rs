@@ -106,7 +106,7 @@ mod loom_idle;
 mod loom_park;
 
 #[cfg(not(loom))]
-pub use builder::Builder;
+pub use builder::{Builder, DEFAULT_STALL_THRESHOLD, STALL_THRESHOLD_ENV};
 #[cfg(not(loom))]
 pub use context::EnterGuard;
 #[cfg(not(loom))]

@@ -54,6 +54,8 @@ pub struct Runtime {
     handle: Handle,
     /// Worker threads, joined at shutdown.
     threads: Vec<thread::JoinHandle<()>>,
+    /// The stall watchdog's monitor thread (none when go-check is `Off`).
+    monitor: Option<thread::JoinHandle<()>>,
     /// Whether shutdown already ran.
     shut_down: bool,
 }
@@ -96,6 +98,7 @@ impl Runtime {
                 shared: Arc::clone(&shared),
             },
             threads: Vec::with_capacity(n),
+            monitor: None,
             shut_down: false,
         };
         for (index, local) in locals.into_iter().enumerate() {
@@ -113,6 +116,19 @@ impl Runtime {
                     for _ in index..n {
                         shared.worker_exited();
                     }
+                    drop(rt);
+                    return Err(e);
+                }
+            }
+        }
+        if shared.config.go_check != parkway_go_check::GoCheck::Off {
+            let s = Arc::clone(&shared);
+            let monitor = thread::Builder::new()
+                .name(format!("{}-watchdog", shared.config.thread_name))
+                .spawn(move || crate::executor::watchdog::run_monitor(s));
+            match monitor {
+                Ok(t) => rt.monitor = Some(t),
+                Err(e) => {
                     drop(rt);
                     return Err(e);
                 }
@@ -208,6 +224,10 @@ impl Runtime {
             // Detach: the stuck threads exit by themselves once their poll
             // returns.
             self.threads.clear();
+        }
+        if let Some(monitor) = self.monitor.take() {
+            // It wakes at `begin_shutdown` and returns: a short join.
+            let _ = monitor.join();
         }
         let _enter = context::enter(self.handle.clone());
         shared.finish_shutdown();

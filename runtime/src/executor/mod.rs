@@ -17,6 +17,7 @@
 pub(crate) mod idle;
 pub(crate) mod lifo;
 pub(crate) mod park;
+pub(crate) mod watchdog;
 pub(crate) mod worker;
 
 use std::future::Future;
@@ -52,6 +53,8 @@ pub(crate) struct Remote {
     /// Set by the worker before it registers as a sleeper; cleared by
     /// whoever picks it from the sleepers to wake it.
     pub(crate) parked: AtomicBool,
+    /// What the stall watchdog samples.
+    pub(crate) probe: watchdog::WorkerProbe,
 }
 
 /// The state of one runtime shared by its workers, handles and tasks.
@@ -73,6 +76,8 @@ pub(crate) struct Shared {
     exited: Mutex<usize>,
     /// Signalled when a worker exits.
     exit_cv: Condvar,
+    /// Where the stall watchdog's monitor sleeps between samples.
+    pub(crate) monitor_parker: Parker,
     /// The builder's settings.
     pub(crate) config: Config,
 }
@@ -93,6 +98,7 @@ impl Shared {
                     lifo: LifoSlot::default(),
                     parker: Parker::default(),
                     parked: AtomicBool::new(false),
+                    probe: watchdog::WorkerProbe::default(),
                 })
             })
             .collect();
@@ -105,6 +111,7 @@ impl Shared {
             shutdown: AtomicBool::new(false),
             exited: Mutex::new(0),
             exit_cv: Condvar::new(),
+            monitor_parker: Parker::default(),
             config,
         };
         (shared, locals)
@@ -213,6 +220,7 @@ impl Shared {
         for remote in self.remotes.iter() {
             remote.parker.unpark();
         }
+        self.monitor_parker.unpark();
         true
     }
 

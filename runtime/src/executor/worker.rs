@@ -59,6 +59,19 @@ impl WorkerCore {
         &self.shared.remotes[self.index]
     }
 
+    /// What this worker publishes for the stall watchdog.
+    pub(crate) fn probe(&self) -> &crate::executor::watchdog::WorkerProbe {
+        &self.remote().probe
+    }
+
+    /// Polls one task with a fresh budget, published to the watchdog.
+    #[inline]
+    fn poll(&self, task: Notified) {
+        budget::reset(budget::DEFAULT);
+        self.probe().begin(task.header());
+        task.run();
+    }
+
     /// Schedules a task woken or spawned on this worker's thread: into the
     /// LIFO slot (the displaced task goes to the queue), or to the back of
     /// the queue if it yielded.
@@ -194,8 +207,7 @@ impl WorkerCore {
     /// slot; a task still in the slot after that goes to the queue.
     fn run_task(&self, task: Notified) {
         self.stop_searching();
-        budget::reset(budget::DEFAULT);
-        task.run();
+        self.poll(task);
         for _ in 0..MAX_LIFO_POLLS {
             if self.shared.is_shutdown() {
                 return;
@@ -204,8 +216,7 @@ impl WorkerCore {
                 return;
             };
             self.tick.set(self.tick.get().wrapping_add(1));
-            budget::reset(budget::DEFAULT);
-            task.run();
+            self.poll(task);
         }
         if let Some(task) = self.remote().lifo.take() {
             // No wake-up for a peer here: this worker takes the task again

@@ -77,7 +77,6 @@ impl JoinError {
 
     /// The error of a task strict go-check failed after a poll that blocked
     /// its worker for `elapsed`.
-    #[allow(dead_code, reason = "made by the stall watchdog (issue 4)")]
     pub(crate) fn stalled(header: &Header, elapsed: Duration) -> JoinError {
         JoinError::new(header, Repr::Stalled(elapsed))
     }

@@ -117,6 +117,27 @@ impl OwnedTasks {
         all
     }
 
+    /// "task 12 `name`" (or "task 12") for the live task with id `id`;
+    /// found under its shard's lock, so the task cannot be freed meanwhile.
+    pub(crate) fn describe(&self, id: u64) -> String {
+        let shard = self.shards[id as usize & self.mask].lock();
+        let mut cursor = shard.head;
+        while let Some(ptr) = cursor {
+            // SAFETY: linked tasks are alive (the list holds a reference),
+            // and we hold the shard's lock, which guards the links.
+            let header = unsafe { ptr.as_ref() };
+            if header.id.as_u64() == id {
+                return match &header.name {
+                    Some(name) => format!("task {id} `{name}`"),
+                    None => format!("task {id}"),
+                };
+            }
+            // SAFETY: as above.
+            cursor = unsafe { (*header.links.get()).next };
+        }
+        format!("task {id}")
+    }
+
     /// Tasks linked now (a moment's count).
     pub(crate) fn len(&self) -> usize {
         self.shards.iter().map(|s| s.lock().len).sum()

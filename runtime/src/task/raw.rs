@@ -207,6 +207,22 @@ where
         }
     }));
 
+    // Strict go-check: a poll the watchdog judged stuck fails the task,
+    // whatever the poll returned (a panic keeps its own error).
+    if let Some(stuck) = crate::executor::watchdog::take_verdict(cell.header.id.as_u64()) {
+        if polled.is_ok() {
+            // Dropped here, outside any lock; a panicking drop is caught
+            // like any output's.
+            if let Err(payload) = panic::catch_unwind(AssertUnwindSafe(move || drop(polled))) {
+                report_drop_panic("a task's output", &*payload);
+            }
+            let err = JoinError::stalled(&cell.header, stuck);
+            // SAFETY: RUNNING is held (not released on this path); the
+            // queue entry's reference is ours.
+            unsafe { store_and_complete::<F>(ptr, Err(err), 1) };
+            return;
+        }
+    }
     let output = match polled {
         Ok(Poll::Pending) => {
             match cell.header.state.transition_to_idle() {
