@@ -226,8 +226,22 @@ impl Runtime {
             self.threads.clear();
         }
         if let Some(monitor) = self.monitor.take() {
-            // It wakes at `begin_shutdown` and returns: a short join.
-            let _ = monitor.join();
+            // It wakes at `begin_shutdown` and returns, unless a report hook
+            // holds it: then `shutdown_timeout`'s deadline still holds, and
+            // the monitor is detached.
+            match deadline {
+                None => {
+                    let _ = monitor.join();
+                }
+                Some(deadline) => {
+                    while !monitor.is_finished() && Instant::now() < deadline {
+                        thread::sleep(Duration::from_millis(1));
+                    }
+                    if monitor.is_finished() {
+                        let _ = monitor.join();
+                    }
+                }
+            }
         }
         let _enter = context::enter(self.handle.clone());
         shared.finish_shutdown();

@@ -9,6 +9,7 @@
 
 mod util;
 
+use std::future::Future;
 use std::panic::Location;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -175,4 +176,52 @@ fn a_zero_threshold_is_refused() {
         .build()
         .unwrap_err();
     assert_eq!(err.kind(), std::io::ErrorKind::InvalidInput);
+}
+
+/// A waker that blocks its caller when woken.
+struct BlockingWaker(Duration);
+
+impl std::task::Wake for BlockingWaker {
+    fn wake(self: Arc<Self>) {
+        std::thread::sleep(self.0);
+    }
+}
+
+#[test]
+fn a_worker_blocked_outside_any_poll_does_not_fail_the_last_task_it_polled() {
+    // A timer's waker that blocks runs on a worker between polls (firing
+    // timers). Nothing is inside a poll then, so no task is blamed: the
+    // innocent task that ran just before must not be failed in strict mode.
+    watchdog(|| {
+        let (rt, reports) = collecting(1, GoCheck::Strict, Duration::from_millis(100));
+        rt.block_on(async {
+            let innocent = parkway::task::Builder::new().name("innocent").go(async {
+                // Register a timer whose waker blocks for 300 ms when it fires.
+                let mut sleep = Box::pin(parkway::sleep(Duration::from_millis(5)));
+                {
+                    let waker =
+                        std::task::Waker::from(Arc::new(BlockingWaker(Duration::from_millis(300))));
+                    let mut cx = std::task::Context::from_waker(&waker);
+                    assert!(sleep.as_mut().poll(&mut cx).is_pending());
+                }
+                // Keep running short polls across the moment it fires.
+                let until = Instant::now() + Duration::from_millis(600);
+                while Instant::now() < until {
+                    util::burn(Duration::from_micros(200));
+                    parkway::yield_now().await;
+                }
+                drop(sleep);
+                "done"
+            });
+            assert_eq!(innocent.await.unwrap(), "done");
+        });
+        drop(rt);
+        let reports = reports.lock().unwrap();
+        assert!(
+            reports
+                .iter()
+                .all(|r| !r.task.as_deref().unwrap_or("").contains("innocent")),
+            "{reports:#?}"
+        );
+    });
 }

@@ -53,8 +53,9 @@ pub(crate) struct Remote {
     /// Set by the worker before it registers as a sleeper; cleared by
     /// whoever picks it from the sleepers to wake it.
     pub(crate) parked: AtomicBool,
-    /// What the stall watchdog samples.
-    pub(crate) probe: watchdog::WorkerProbe,
+    /// What the stall watchdog samples; on a line of its own, away from
+    /// the fields peers touch when they steal or wake.
+    pub(crate) probe: CachePadded<watchdog::WorkerProbe>,
 }
 
 /// The state of one runtime shared by its workers, handles and tasks.
@@ -98,7 +99,7 @@ impl Shared {
                     lifo: LifoSlot::default(),
                     parker: Parker::default(),
                     parked: AtomicBool::new(false),
-                    probe: watchdog::WorkerProbe::default(),
+                    probe: CachePadded::new(watchdog::WorkerProbe::default()),
                 })
             })
             .collect();

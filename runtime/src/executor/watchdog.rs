@@ -17,7 +17,7 @@
 //! not schedule for longer than the threshold looks stuck too.
 
 use std::panic::Location;
-use std::sync::atomic::{AtomicPtr, AtomicU64, Ordering};
+use std::sync::atomic::{fence, AtomicPtr, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -27,18 +27,31 @@ use crate::context;
 use crate::executor::Shared;
 use crate::task::raw::Header;
 
-/// What one worker publishes for the monitor.
+/// `seq % 4` while the worker writes the task's id and location.
+const WRITING: u64 = 1;
+/// `seq % 4` while the worker is inside a poll (id and location stable).
+const POLLING: u64 = 2;
+
+/// What one worker publishes for the monitor: a sequence word and the
+/// polled task's id and spawn location, as a seqlock. Per poll the worker
+/// moves `seq` from `4k` (between polls) to `4k + 1` (writing), writes the
+/// id and location, moves it to `4k + 2` (inside the poll), and after the
+/// poll to `4k + 4`. Only `4k + 2` held for longer than the threshold is a
+/// stall, so a worker between polls (waking up, firing timers, searching)
+/// is never blamed on the task it polled last.
 #[derive(Debug, Default)]
 pub(crate) struct WorkerProbe {
-    /// Polls started so far; written by the worker only.
-    polls: AtomicU64,
-    /// The id of the task being polled (or last polled).
+    /// The sequence word; written by the worker only.
+    seq: AtomicU64,
+    /// The id of the task being polled.
     task: AtomicU64,
     /// Where that task was spawned.
     location: AtomicPtr<Location<'static>>,
-    /// Strict mode: the id of a task to fail after its poll, 0 for none.
+    /// Strict mode: the `seq` of a poll to fail when it returns, 0 for
+    /// none. Keyed by the poll, not the task: a verdict that lands after
+    /// its poll ended matches no later poll.
     verdict: AtomicU64,
-    /// How long, in ms, that task's poll had been stuck when judged.
+    /// How long, in ms, that poll had been stuck when judged.
     verdict_ms: AtomicU64,
 }
 
@@ -46,24 +59,35 @@ impl WorkerProbe {
     /// Called by the worker as it starts polling `task`.
     #[inline]
     pub(crate) fn begin(&self, task: &Header) {
-        // Only this worker writes `polls`: a load and a store, no RMW.
-        let n = self.polls.load(Ordering::Relaxed);
+        // Only this worker writes `seq`: loads and stores, no RMW.
+        let base = self.seq.load(Ordering::Relaxed);
+        self.seq.store(base + WRITING, Ordering::Relaxed);
+        fence(Ordering::Release);
         self.task.store(task.id.as_u64(), Ordering::Relaxed);
         self.location.store(
             task.location as *const Location<'static> as *mut Location<'static>,
             Ordering::Relaxed,
         );
-        self.polls.store(n.wrapping_add(1), Ordering::Release);
+        self.seq.store(base + POLLING, Ordering::Release);
+    }
+
+    /// Called by the worker after the poll returned.
+    #[inline]
+    pub(crate) fn end(&self) {
+        let polling = self.seq.load(Ordering::Relaxed);
+        self.seq.store(polling + (4 - POLLING), Ordering::Release);
     }
 }
 
-/// After a poll of task `id` on this thread's worker: the stall verdict the
-/// monitor left for it, if any (strict mode), as the time it was stuck.
+/// After a poll on this thread's worker, before [`WorkerProbe::end`]: the
+/// stall verdict the monitor left for this very poll, if any (strict mode),
+/// as the time it was stuck.
 #[inline]
-pub(crate) fn take_verdict(id: u64) -> Option<Duration> {
+pub(crate) fn take_verdict() -> Option<Duration> {
     let core = context::current_worker()?;
     let probe = core.probe();
-    if probe.verdict.load(Ordering::Acquire) != id {
+    let verdict = probe.verdict.load(Ordering::Acquire);
+    if verdict == 0 || verdict != probe.seq.load(Ordering::Relaxed) {
         return None;
     }
     probe.verdict.store(0, Ordering::Relaxed);
@@ -75,7 +99,7 @@ pub(crate) fn take_verdict(id: u64) -> Option<Duration> {
 /// What the monitor remembers about one worker.
 #[derive(Debug, Clone, Copy)]
 struct Seen {
-    /// The poll counter at the last change.
+    /// The sequence word at the last change.
     polls: u64,
     /// When the counter was first seen at that value (or the worker asleep).
     since: Instant,
@@ -105,12 +129,13 @@ pub(crate) fn run_monitor(shared: Arc<Shared>) {
         let now = Instant::now();
         let mut all_asleep = true;
         for (worker, (remote, seen)) in shared.remotes.iter().zip(seen.iter_mut()).enumerate() {
-            let polls = remote.probe.polls.load(Ordering::Acquire);
+            let probe = &remote.probe;
+            let seq = probe.seq.load(Ordering::Acquire);
             let asleep = remote.parked.load(Ordering::Relaxed);
             all_asleep &= asleep;
-            if asleep || polls != seen.polls {
+            if asleep || seq % 4 != POLLING || seq != seen.polls {
                 *seen = Seen {
-                    polls,
+                    polls: seq,
                     since: now,
                     reported: false,
                 };
@@ -120,24 +145,22 @@ pub(crate) fn run_monitor(shared: Arc<Shared>) {
             if seen.reported || stuck < threshold {
                 continue;
             }
-            seen.reported = true;
-            let task = remote.probe.task.load(Ordering::Relaxed);
-            let location = remote.probe.location.load(Ordering::Relaxed);
-            // These were stored before the counter value read above (with
-            // Release/Acquire), so they describe the stuck poll; the second
-            // read of the counter skips the rare case where the poll ended
-            // just now and the next one began writing them.
-            if location.is_null() || remote.probe.polls.load(Ordering::Acquire) != polls {
+            // Seqlock read: the id and location belong to poll `seq` if
+            // `seq` is unchanged after reading them.
+            let task = probe.task.load(Ordering::Relaxed);
+            let location = probe.location.load(Ordering::Relaxed);
+            fence(Ordering::Acquire);
+            if probe.seq.load(Ordering::Relaxed) != seq || location.is_null() {
                 continue;
             }
+            seen.reported = true;
             // SAFETY: non-null values stored here are `&'static Location`s.
             let location: &'static Location<'static> = unsafe { &*location };
             if strict {
-                remote
-                    .probe
+                probe
                     .verdict_ms
                     .store(stuck.as_millis() as u64, Ordering::Relaxed);
-                remote.probe.verdict.store(task, Ordering::Release);
+                probe.verdict.store(seq, Ordering::Release);
             }
             let report = Report::stall(
                 shared.owned.describe(task),
@@ -147,19 +170,23 @@ pub(crate) fn run_monitor(shared: Arc<Shared>) {
                 threshold,
                 strict,
             );
-            match &shared.config.on_report {
-                Some(hook) => {
-                    let hook = Arc::clone(hook);
-                    let r =
-                        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| hook(&report)));
-                    if r.is_err() {
-                        parkway_go_check::report(&report);
-                    }
-                }
-                None => parkway_go_check::report(&report),
-            }
+            deliver(&shared, &report);
         }
         let period = if all_asleep { idle_period } else { busy_period };
         shared.monitor_parker.park_until(Instant::now() + period);
+    }
+}
+
+/// Sends a report to the runtime's hook, or to go-check's reporter; a
+/// panicking hook (and a panicking drop of its payload) is caught, and the
+/// report then goes to go-check's reporter.
+fn deliver(shared: &Shared, report: &Report) {
+    let Some(hook) = shared.config.on_report.clone() else {
+        parkway_go_check::report(report);
+        return;
+    };
+    if let Err(payload) = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| hook(report))) {
+        let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || drop(payload)));
+        parkway_go_check::report(report);
     }
 }

@@ -46,6 +46,8 @@ pub(crate) struct WorkerCore {
     /// Set while `deferred` is being woken, so those tasks go to the back
     /// of the queue rather than the LIFO slot.
     waking_deferred: Cell<bool>,
+    /// Whether the stall watchdog runs (go-check is not `Off`).
+    watched: bool,
 }
 
 impl WorkerCore {
@@ -64,12 +66,19 @@ impl WorkerCore {
         &self.remote().probe
     }
 
-    /// Polls one task with a fresh budget, published to the watchdog.
+    /// Polls one task with a fresh budget, published to the watchdog
+    /// (unless go-check is `Off`, where no watchdog runs).
     #[inline]
     fn poll(&self, task: Notified) {
         budget::reset(budget::DEFAULT);
-        self.probe().begin(task.header());
-        task.run();
+        if self.watched {
+            let probe = self.probe();
+            probe.begin(task.header());
+            task.run();
+            probe.end();
+        } else {
+            task.run();
+        }
     }
 
     /// Schedules a task woken or spawned on this worker's thread: into the
@@ -325,6 +334,7 @@ pub(crate) fn run_worker(shared: Arc<Shared>, index: usize, local: Worker<Notifi
             rng: Cell::new(0x9E37_79B9 ^ (index as u32 + 1).wrapping_mul(0x85EB_CA6B)),
             deferred: RefCell::new(Vec::new()),
             waking_deferred: Cell::new(false),
+            watched: shared.config.go_check != parkway_go_check::GoCheck::Off,
         };
         /// Restores the thread's worker pointer however `run` ends, so it
         /// never points at a core that is gone.

@@ -209,7 +209,7 @@ where
 
     // Strict go-check: a poll the watchdog judged stuck fails the task,
     // whatever the poll returned (a panic keeps its own error).
-    if let Some(stuck) = crate::executor::watchdog::take_verdict(cell.header.id.as_u64()) {
+    if let Some(stuck) = crate::executor::watchdog::take_verdict() {
         if polled.is_ok() {
             // Dropped here, outside any lock; a panicking drop is caught
             // like any output's.
