@@ -150,7 +150,8 @@ impl Builder {
     /// Sends this runtime's go-check reports (stalls) to `f` instead of
     /// go-check's process-wide reporter (stderr by default). `f` runs on the
     /// watchdog's thread; a panic in it is caught and the report goes to the
-    /// process-wide reporter.
+    /// process-wide reporter. With the `tracing` feature, every report is
+    /// also a `tracing` event (target `parkway::go_check`), hook or not.
     pub fn on_go_check_report(mut self, f: impl Fn(&Report) + Send + Sync + 'static) -> Builder {
         self.config.on_report = Some(Arc::new(f));
         self

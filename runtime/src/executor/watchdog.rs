@@ -181,6 +181,8 @@ pub(crate) fn run_monitor(shared: Arc<Shared>) {
 /// panicking hook (and a panicking drop of its payload) is caught, and the
 /// report then goes to go-check's reporter.
 fn deliver(shared: &Shared, report: &Report) {
+    #[cfg(feature = "tracing")]
+    trace(report);
     let Some(hook) = shared.config.on_report.clone() else {
         parkway_go_check::report(report);
         return;
@@ -189,4 +191,21 @@ fn deliver(shared: &Shared, report: &Report) {
         let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || drop(payload)));
         parkway_go_check::report(report);
     }
+}
+
+/// Emits `report` as a `tracing` event (target `parkway::go_check`, level
+/// WARN), with its facts as fields.
+#[cfg(feature = "tracing")]
+fn trace(report: &Report) {
+    tracing::warn!(
+        target: "parkway::go_check",
+        kind = ?report.kind,
+        task = report.task.as_deref().unwrap_or(""),
+        location = %report.location.map(|l| l.to_string()).unwrap_or_default(),
+        worker = report.worker.map(|w| w as u64),
+        elapsed_ms = report.elapsed.map(|d| d.as_millis() as u64),
+        threshold_ms = report.threshold.map(|d| d.as_millis() as u64),
+        "{}",
+        report.message
+    );
 }
