@@ -1233,6 +1233,20 @@ impl<T> Chan<T> {
 
     // ----- close ---------------------------------------------------------
 
+    /// Closes the buffer itself (the ring's close mark, the promise cell),
+    /// so lock-free pushes fail from now on; called under the lock.
+    fn close_buffer(&self) {
+        match &self.buf {
+            Buffer::Fixed(r) | Buffer::Dropping(r) | Buffer::Sliding(r) => {
+                r.close();
+            }
+            Buffer::Promise(c) => {
+                c.close();
+            }
+            Buffer::Rendezvous => {}
+        }
+    }
+
     /// Closes the channel (core.async `close!`): no new sends; buffered
     /// values and the values of already parked senders are still
     /// delivered; receivers get `None` once all of them are taken.
@@ -1243,15 +1257,7 @@ impl<T> Chan<T> {
             if self.closed.swap(true, Ordering::AcqRel) {
                 return;
             }
-            match &self.buf {
-                Buffer::Fixed(r) | Buffer::Dropping(r) | Buffer::Sliding(r) => {
-                    r.close();
-                }
-                Buffer::Promise(c) => {
-                    c.close();
-                }
-                Buffer::Rendezvous => {}
-            }
+            self.close_buffer();
             // `take` callbacks get what is left, in order, then `None`.
             self.wake_all_receivers(&mut w, &mut d);
             // Selects waiting for room: their send branches are now ready
@@ -1306,15 +1312,7 @@ impl<T> Chan<T> {
             if self.disconnected.swap(true, Ordering::AcqRel) {
                 return;
             }
-            match &self.buf {
-                Buffer::Fixed(r) | Buffer::Dropping(r) | Buffer::Sliding(r) => {
-                    r.close();
-                }
-                Buffer::Promise(c) => {
-                    c.close();
-                }
-                Buffer::Rendezvous => {}
-            }
+            self.close_buffer();
             let entries: Vec<_> = w.sendq.drain(..).collect();
             for entry in entries {
                 match entry {

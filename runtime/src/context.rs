@@ -10,15 +10,16 @@ use std::ptr;
 use std::sync::Arc;
 
 use crate::executor::worker::WorkerCore;
+use crate::executor::Shared;
 use crate::task::JoinHandle;
 use crate::Handle;
 
 /// One thread's context.
 struct Context {
-    /// While the thread wakes a batch of tasks (fired timers): 1 means
-    /// "hold back the wake-up of sleeping workers", 2 that one was held
-    /// back and is owed at the end of the batch.
-    batch: Cell<u8>,
+    /// While the thread wakes a batch of tasks (fired timers, deferred
+    /// yields): the runtime whose sleeping workers' wake-ups are held back
+    /// (null outside a batch), and whether one is owed at the end.
+    batch: Cell<(*const Shared, bool)>,
     /// The runtime entered on this thread, if any.
     handle: RefCell<Option<Handle>>,
     /// The worker running on this thread while it runs tasks; null when the
@@ -30,7 +31,7 @@ thread_local! {
     /// This thread's context.
     static CONTEXT: Context = const {
         Context {
-            batch: Cell::new(0),
+            batch: Cell::new((ptr::null(), false)),
             handle: RefCell::new(None),
             worker: Cell::new(ptr::null()),
         }
@@ -96,34 +97,34 @@ pub(crate) fn set_worker(worker: *const WorkerCore) -> *const WorkerCore {
         .unwrap_or(ptr::null())
 }
 
-/// Runs `f`, which wakes many tasks, waking sleeping workers once at the
-/// end instead of once per task; returns whether a wake-up is owed (the
-/// caller then wakes a worker: those it wakes pass the work on as they
-/// find more of it).
-pub(crate) fn batch_wakes(f: impl FnOnce()) -> bool {
-    let previous = CONTEXT.try_with(|c| c.batch.replace(1)).unwrap_or(0);
+/// Runs `f`, which wakes many tasks, holding back the wake-ups of
+/// `shared`'s sleeping workers until the end; returns whether one is owed
+/// (the caller then wakes a worker: those it wakes pass the work on as they
+/// find more of it). Wakes of tasks of other runtimes are not held back.
+pub(crate) fn batch_wakes(shared: &Shared, f: impl FnOnce()) -> bool {
+    let mine = (shared as *const Shared, false);
+    let previous = CONTEXT.try_with(|c| c.batch.replace(mine)).ok();
     f();
-    let owed = CONTEXT
-        .try_with(|c| c.batch.replace(previous) == 2)
-        .unwrap_or(false);
-    if owed && previous != 0 {
-        // Nested: the outer batch owes it now.
-        let _ = CONTEXT.try_with(|c| c.batch.set(2));
-        return false;
-    }
-    owed
+    let Some(previous) = previous else {
+        return true;
+    };
+    CONTEXT
+        .try_with(|c| c.batch.replace(previous).1)
+        .unwrap_or(true)
 }
 
-/// Whether a wake-up of sleeping workers should be held back (inside
-/// [`batch_wakes`]); records that one is owed.
-pub(crate) fn hold_back_notify() -> bool {
+/// Whether a wake-up of `shared`'s sleeping workers should be held back,
+/// because this thread is inside [`batch_wakes`] for that runtime; records
+/// that one is owed.
+pub(crate) fn hold_back_notify(shared: &Shared) -> bool {
     CONTEXT
         .try_with(|c| {
-            if c.batch.get() == 0 {
-                false
-            } else {
-                c.batch.set(2);
+            let (batch, _) = c.batch.get();
+            if ptr::eq(batch, shared) {
+                c.batch.set((batch, true));
                 true
+            } else {
+                false
             }
         })
         .unwrap_or(false)

@@ -11,7 +11,6 @@ use std::time::{Duration, Instant};
 use crate::builder::Config;
 use crate::context::{self, EnterGuard};
 use crate::executor::{worker, Shared};
-use crate::handle::check_not_on_worker;
 use crate::task::JoinHandle;
 use crate::{Builder, Handle};
 
@@ -149,9 +148,7 @@ impl Runtime {
     /// can deadlock the pool. `.await` the future instead.
     #[track_caller]
     pub fn block_on<F: Future>(&self, future: F) -> F::Output {
-        check_not_on_worker("block_on");
-        let _enter = context::enter(self.handle.clone());
-        crate::block_on::block_on(future)
+        self.handle.block_on(future)
     }
 
     /// The runtime's handle.

@@ -468,3 +468,25 @@ fn wake_across_runtimes() {
         b.block_on(hb).unwrap();
     });
 }
+
+#[test]
+fn a_timer_of_one_runtime_wakes_a_task_of_another_whose_workers_sleep() {
+    // The sleep belongs to runtime `a` (its timers fire it); the task that
+    // awaits it runs on `b`, whose only worker sleeps meanwhile. The wake
+    // from `a`'s timer batch must wake `b`'s worker.
+    util::watchdog(|| {
+        let a = util::runtime(1);
+        let b = util::runtime(1);
+        for _ in 0..20 {
+            let sleep = {
+                let _in_a = a.enter();
+                parkway::sleep(std::time::Duration::from_millis(5))
+            };
+            let h = b.go(async move {
+                sleep.await;
+                7
+            });
+            assert_eq!(b.block_on(h).unwrap(), 7);
+        }
+    });
+}

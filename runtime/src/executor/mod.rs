@@ -165,7 +165,7 @@ impl Shared {
             self.drain_injector();
             return;
         }
-        if !context::hold_back_notify() {
+        if !context::hold_back_notify(self) {
             self.notify_parked();
         }
     }
@@ -197,13 +197,7 @@ impl Shared {
 
     /// Drops every task in the injector (after shutdown).
     fn drain_injector(&self) {
-        loop {
-            match self.injector.steal() {
-                Steal::Success(task) => drop(task),
-                Steal::Retry => continue,
-                Steal::Empty => break,
-            }
-        }
+        drop_all(|| self.injector.steal());
     }
 
     /// A worker thread is exiting.
@@ -259,13 +253,7 @@ impl Shared {
         // (each entry holds a reference to its task, and the task one to
         // this runtime).
         for remote in self.remotes.iter() {
-            loop {
-                match remote.stealer.steal() {
-                    Steal::Success(task) => drop(task),
-                    Steal::Retry => continue,
-                    Steal::Empty => break,
-                }
-            }
+            drop_all(|| remote.stealer.steal());
         }
     }
 
@@ -299,4 +287,16 @@ pub(crate) fn schedule_task(task: Notified, is_yield: bool) {
     }
     let shared = Arc::clone(&task.header().shared);
     shared.push_remote(task);
+}
+
+/// Steals with `steal` until the queue is empty, dropping each entry (and
+/// with it the entry's reference to its task).
+fn drop_all(steal: impl Fn() -> Steal<Notified>) {
+    loop {
+        match steal() {
+            Steal::Success(task) => drop(task),
+            Steal::Retry => continue,
+            Steal::Empty => break,
+        }
+    }
 }

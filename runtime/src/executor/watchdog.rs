@@ -188,7 +188,7 @@ fn deliver(shared: &Shared, report: &Report) {
         return;
     };
     if let Err(payload) = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| hook(report))) {
-        let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || drop(payload)));
+        crate::task::raw::drop_reporting("a report hook's panic payload", payload);
         parkway_go_check::report(report);
     }
 }

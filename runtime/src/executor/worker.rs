@@ -92,8 +92,9 @@ impl WorkerCore {
         };
         if let Some(task) = to_queue {
             self.local.push(task);
-            // `wake_deferred` and timer batches notify once at the end.
-            if !self.waking_deferred.get() && !context::hold_back_notify() {
+            // Batches of wakes (deferred yields, fired timers) notify once
+            // at the end.
+            if !context::hold_back_notify(&self.shared) {
                 self.shared.notify_parked();
             }
         }
@@ -112,13 +113,12 @@ impl WorkerCore {
             return false;
         }
         self.waking_deferred.set(true);
-        for waker in wakers.drain(..) {
-            // Any future may call `yield_now`, with any waker: user code.
-            let woke = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || waker.wake()));
-            if let Err(payload) = woke {
-                crate::task::raw::report_waker_panic(&*payload);
+        let owed = context::batch_wakes(&self.shared, || {
+            for waker in wakers.drain(..) {
+                // Any future may call `yield_now`, with any waker: user code.
+                crate::task::raw::wake_reporting(move || waker.wake());
             }
-        }
+        });
         self.waking_deferred.set(false);
         // Keep the allocation for the next round, unless a wake deferred
         // more meanwhile.
@@ -128,7 +128,9 @@ impl WorkerCore {
         }
         drop(deferred);
         // Other workers may take some of them.
-        self.shared.notify_parked();
+        if owed {
+            self.shared.notify_parked();
+        }
         true
     }
 

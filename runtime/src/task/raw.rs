@@ -156,9 +156,7 @@ unsafe fn dealloc<F: Future>(ptr: NonNull<Header>) {
     // to the end only happens at shutdown, and then it is cancelled first)
     // or an output nobody took; user drops must not unwind out of a waker
     // drop, so catch and report.
-    if let Err(payload) = panic::catch_unwind(AssertUnwindSafe(move || drop(cell))) {
-        report_drop_panic("a task's output or future", &*payload);
-    }
+    drop_reporting("a task's output or future", cell);
 }
 
 /// The `Vtable::run` of a `Cell<F>`.
@@ -213,9 +211,7 @@ where
         if polled.is_ok() {
             // Dropped here, outside any lock; a panicking drop is caught
             // like any output's.
-            if let Err(payload) = panic::catch_unwind(AssertUnwindSafe(move || drop(polled))) {
-                report_drop_panic("a task's output", &*payload);
-            }
+            drop_reporting("a task's output", polled);
             let err = JoinError::stalled(&cell.header, stuck);
             // SAFETY: RUNNING is held (not released on this path); the
             // queue entry's reference is ours.
@@ -315,27 +311,21 @@ unsafe fn store_and_complete<F>(
         // SAFETY: COMPLETE without JOIN_INTEREST: the task side owns the
         // stage.
         let out = unsafe { std::ptr::replace(cell.stage.get(), Stage::Consumed) };
-        if let Err(payload) = panic::catch_unwind(AssertUnwindSafe(move || drop(out))) {
-            report_drop_panic("a task's output", &*payload);
-        }
+        drop_reporting("a task's output", out);
     } else if prev.has_join_waker() {
         // SAFETY: JOIN_WAKER is set: the slot is filled and read-only for
         // both sides until we clear the bit.
         let waker = unsafe { &*header.join_waker.get() };
         if let Some(waker) = waker {
             // A waker is user code: a panic must not unwind into the worker.
-            if let Err(payload) = panic::catch_unwind(AssertUnwindSafe(|| waker.wake_by_ref())) {
-                report_waker_panic(&*payload);
-            }
+            wake_reporting(|| waker.wake_by_ref());
         }
         let after = header.state.unset_join_waker_after_complete();
         if !after.has_join_interest() {
             // The handle was dropped meanwhile and left the slot to us.
             // SAFETY: JOIN_WAKER is clear and the handle is gone.
             let waker = unsafe { (*header.join_waker.get()).take() };
-            if let Err(payload) = panic::catch_unwind(AssertUnwindSafe(move || drop(waker))) {
-                report_drop_panic("a join waker", &*payload);
-            }
+            drop_reporting("a join waker", waker);
         }
     }
 
@@ -410,9 +400,7 @@ unsafe fn drop_output<F: Future>(ptr: NonNull<Header>) {
     let cell = unsafe { cell::<F>(ptr) };
     // SAFETY: as above.
     let out = unsafe { std::ptr::replace(cell.stage.get(), Stage::Consumed) };
-    if let Err(payload) = panic::catch_unwind(AssertUnwindSafe(move || drop(out))) {
-        report_drop_panic("a task's output", &*payload);
-    }
+    drop_reporting("a task's output", out);
 }
 
 /// The `Vtable::shutdown` of a `Cell<F>`.
@@ -441,10 +429,23 @@ where
     }
 }
 
-/// Reports a panic of a waker the runtime called (a join waker).
-pub(crate) fn report_waker_panic(payload: &(dyn Any + Send)) {
-    let msg = parkway_go_check::panic_message(payload);
-    parkway_go_check::report(&parkway_go_check::Report::callback_panic("waker", msg));
+/// Drops `value` (user code: a future, an output, a waker) on the user's
+/// behalf, where there is nobody to hand a panic to: a panic is caught and
+/// reported as a drop of `what`.
+pub(crate) fn drop_reporting<T>(what: &'static str, value: T) {
+    if let Err(payload) = panic::catch_unwind(AssertUnwindSafe(move || drop(value))) {
+        report_drop_panic(what, &*payload);
+    }
+}
+
+/// Runs `wake`, a call to a waker the runtime holds (a join waker, a
+/// deferred yield, a fired timer): a panic in it is caught and reported,
+/// so whatever runs the wake goes on.
+pub(crate) fn wake_reporting(wake: impl FnOnce()) {
+    if let Err(payload) = panic::catch_unwind(AssertUnwindSafe(wake)) {
+        let msg = parkway_go_check::panic_message(&*payload);
+        parkway_go_check::report(&parkway_go_check::Report::callback_panic("waker", msg));
+    }
 }
 
 /// Reports a panic that escaped a `Drop` the runtime ran on the user's

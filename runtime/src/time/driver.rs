@@ -220,7 +220,7 @@ fn wake_batch(wakers: Vec<Waker>, shared: &Shared) {
     if wakers.is_empty() {
         return;
     }
-    if crate::context::batch_wakes(|| wake_all(wakers)) {
+    if crate::context::batch_wakes(shared, || wake_all(wakers)) {
         shared.notify_parked();
     }
 }
@@ -229,11 +229,6 @@ fn wake_batch(wakers: Vec<Waker>, shared: &Shared) {
 /// others still run.
 fn wake_all(wakers: Vec<Waker>) {
     for waker in wakers {
-        if let Err(payload) =
-            std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || waker.wake()))
-        {
-            let msg = parkway_go_check::panic_message(&*payload);
-            parkway_go_check::report(&parkway_go_check::Report::callback_panic("waker", msg));
-        }
+        crate::task::raw::wake_reporting(move || waker.wake());
     }
 }

@@ -33,12 +33,7 @@ use crate::Handle;
 /// ```
 #[track_caller]
 pub fn sleep(duration: Duration) -> Sleep {
-    let now = Instant::now();
-    // A duration too large to add is "forever": a century will do.
-    let deadline = now
-        .checked_add(duration)
-        .unwrap_or_else(|| now + Duration::from_secs(100 * 365 * 86_400));
-    sleep_until(deadline)
+    sleep_until(super::deadline_after(duration))
 }
 
 /// Waits until `deadline`; never returns before it.
@@ -48,13 +43,7 @@ pub fn sleep(duration: Duration) -> Sleep {
 /// Outside a runtime (call it in a go block or inside `block_on`).
 #[track_caller]
 pub fn sleep_until(deadline: Instant) -> Sleep {
-    let handle = match Handle::try_current() {
-        Ok(h) => h,
-        Err(_) => panic!(
-            "parkway::sleep called outside a parkway runtime: call it in a go block or \
-             inside `Runtime::block_on` (or enter a runtime with `Runtime::enter`)"
-        ),
-    };
+    let handle = super::timer_handle("sleep");
     Sleep {
         deadline,
         handle,

@@ -6,11 +6,10 @@ use std::io;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll, Wake, Waker};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use crate::chan;
 use crate::time::{driver, sleep, Sleep};
-use crate::Handle;
 
 /// A channel that closes once `duration` has passed (core.async's
 /// `timeout`): a `recv` on it, or its `recv` branch in [`alt!`](crate::alt),
@@ -51,19 +50,9 @@ use crate::Handle;
 /// ```
 #[track_caller]
 pub fn timeout(duration: Duration) -> chan::Receiver<()> {
-    let handle = match Handle::try_current() {
-        Ok(h) => h,
-        Err(_) => panic!(
-            "parkway::timeout called outside a parkway runtime: call it in a go block or \
-             inside `Runtime::block_on` (or enter a runtime with `Runtime::enter`)"
-        ),
-    };
+    let handle = super::timer_handle("timeout");
     let (tx, rx) = chan::unbuffered::<()>();
-    let now = Instant::now();
-    // A duration too large to add is "forever": a century will do.
-    let deadline = now
-        .checked_add(duration)
-        .unwrap_or_else(|| now + Duration::from_secs(100 * 365 * 86_400));
+    let deadline = super::deadline_after(duration);
     if duration.is_zero() {
         tx.close();
         return rx;
