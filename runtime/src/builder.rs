@@ -24,6 +24,16 @@ pub const DEFAULT_STALL_THRESHOLD: Duration = Duration::from_millis(100);
 /// milliseconds.
 pub const STALL_THRESHOLD_ENV: &str = "PARKWAY_GO_CHECK_THRESHOLD_MS";
 
+/// How many threads may stand in for stalled workers at once when neither
+/// [`Builder::compensation_threads`] nor anything else sets it.
+pub const DEFAULT_COMPENSATION_THREADS: usize = 64;
+
+/// The most [`Builder::worker_threads`] accepts.
+pub const MAX_WORKER_THREADS: usize = 4096;
+
+/// The most [`Builder::compensation_threads`] accepts.
+pub const MAX_COMPENSATION_THREADS: usize = 1024;
+
 /// The settings a runtime runs with.
 #[derive(Clone)]
 pub(crate) struct Config {
@@ -43,6 +53,11 @@ pub(crate) struct Config {
     pub(crate) stall_threshold: Duration,
     /// Where the watchdog's reports go (go-check's reporter if `None`).
     pub(crate) on_report: Option<ReportHook>,
+    /// Whether a stalled worker's queue is handed to a standby thread.
+    pub(crate) compensate: bool,
+    /// At most this many threads beyond `worker_threads` stand in for
+    /// stalled workers at once.
+    pub(crate) compensation_threads: usize,
 }
 
 impl fmt::Debug for Config {
@@ -56,6 +71,8 @@ impl fmt::Debug for Config {
             .field("on_thread_stop", &self.on_thread_stop.is_some())
             .field("stall_threshold", &self.stall_threshold)
             .field("on_report", &self.on_report.is_some())
+            .field("compensate", &self.compensate)
+            .field("compensation_threads", &self.compensation_threads)
             .finish()
     }
 }
@@ -105,6 +122,8 @@ impl Builder {
                 on_thread_stop: None,
                 stall_threshold: threshold_from_env(),
                 on_report: None,
+                compensate: true,
+                compensation_threads: DEFAULT_COMPENSATION_THREADS,
             },
         }
     }
@@ -157,7 +176,42 @@ impl Builder {
         self
     }
 
-    /// Runs `f` first on every worker thread.
+    /// Whether a go worker stuck in one poll past the stall threshold has
+    /// its work handed to another thread (default: on, in every build and
+    /// every go-check mode).
+    ///
+    /// This is Go's hand-off, for go blocks: the stuck thread keeps the
+    /// poll it is stuck in, and a standby thread takes everything else it
+    /// held (its queue, its next task, its yielded tasks) and runs as a
+    /// worker in its place, so the rest of the program keeps its
+    /// throughput. When the stuck poll returns, its thread gives back what
+    /// it gathered meanwhile and becomes a standby thread itself. At most
+    /// [`compensation_threads`](Builder::compensation_threads) threads stand
+    /// in at once. The stall watchdog's monitor thread, which notices the
+    /// stall, runs whenever this is on, even with go-check `Off`; it samples
+    /// four times per threshold and every 100 ms while all workers sleep.
+    ///
+    /// A hand-off keeps the runtime going; it does not make blocking in a go
+    /// block right. Move blocking work off the go pool.
+    pub fn compensate(mut self, on: bool) -> Builder {
+        self.config.compensate = on;
+        self
+    }
+
+    /// At most `n` threads beyond [`worker_threads`](Builder::worker_threads)
+    /// stand in for stalled workers at once (default
+    /// [`DEFAULT_COMPENSATION_THREADS`]; they start only when a worker
+    /// stalls, and stay as standby threads until the runtime shuts down).
+    /// With all of them in use, a further stall is reported but not
+    /// compensated. [`build`](Builder::build) refuses more than
+    /// [`MAX_COMPENSATION_THREADS`]; zero turns compensation off.
+    pub fn compensation_threads(mut self, n: usize) -> Builder {
+        self.config.compensation_threads = n;
+        self
+    }
+
+    /// Runs `f` first on every worker thread (threads that stand in for
+    /// stalled workers included).
     pub fn on_thread_start(mut self, f: impl Fn() + Send + Sync + 'static) -> Builder {
         self.config.on_thread_start = Some(Arc::new(f));
         self
@@ -199,6 +253,18 @@ impl Builder {
             return Err(io::Error::new(
                 io::ErrorKind::InvalidInput,
                 "parkway: stall_threshold must be more than zero",
+            ));
+        }
+        if config.compensation_threads > MAX_COMPENSATION_THREADS {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!("parkway: compensation_threads must be at most {MAX_COMPENSATION_THREADS}"),
+            ));
+        }
+        if config.worker_threads > MAX_WORKER_THREADS {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!("parkway: worker_threads must be at most {MAX_WORKER_THREADS}"),
             ));
         }
         Runtime::start(config)

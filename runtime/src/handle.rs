@@ -122,7 +122,7 @@ impl Handle {
 impl fmt::Debug for Handle {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Handle")
-            .field("workers", &self.shared.remotes.len())
+            .field("workers", &self.shared.num_workers())
             .field("shutdown", &self.shared.is_shutdown())
             .finish()
     }
@@ -139,7 +139,7 @@ pub struct RuntimeMetrics {
 impl RuntimeMetrics {
     /// The number of go workers.
     pub fn num_workers(&self) -> usize {
-        self.shared.remotes.len()
+        self.shared.num_workers()
     }
 
     /// Tasks spawned and not yet finished (running, queued or parked).

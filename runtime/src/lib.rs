@@ -106,7 +106,10 @@ mod loom_idle;
 mod loom_park;
 
 #[cfg(not(loom))]
-pub use builder::{Builder, DEFAULT_STALL_THRESHOLD, STALL_THRESHOLD_ENV};
+pub use builder::{
+    Builder, DEFAULT_COMPENSATION_THREADS, DEFAULT_STALL_THRESHOLD, MAX_COMPENSATION_THREADS,
+    MAX_WORKER_THREADS, STALL_THRESHOLD_ENV,
+};
 #[cfg(not(loom))]
 pub use context::EnterGuard;
 #[cfg(not(loom))]

@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 
 use crate::builder::Config;
 use crate::context::{self, EnterGuard};
+use crate::executor::handoff::Assignment;
 use crate::executor::{worker, Shared};
 use crate::task::JoinHandle;
 use crate::{Builder, Handle};
@@ -53,7 +54,8 @@ pub struct Runtime {
     handle: Handle,
     /// Worker threads, joined at shutdown.
     threads: Vec<thread::JoinHandle<()>>,
-    /// The stall watchdog's monitor thread (none when go-check is `Off`).
+    /// The stall watchdog's monitor thread (none when go-check is `Off` and
+    /// compensation is off).
     monitor: Option<thread::JoinHandle<()>>,
     /// Whether shutdown already ran.
     shut_down: bool,
@@ -107,7 +109,12 @@ impl Runtime {
                 b = b.stack_size(size);
             }
             let s = Arc::clone(&shared);
-            match b.spawn(move || worker::run_worker(s, index, local)) {
+            let first = Assignment {
+                slot: index,
+                local,
+                take_over: None,
+            };
+            match b.spawn(move || worker::run_thread(s, first)) {
                 Ok(t) => rt.threads.push(t),
                 Err(e) => {
                     // Workers never started count as exited, so shutdown
@@ -120,7 +127,7 @@ impl Runtime {
                 }
             }
         }
-        if shared.config.go_check != parkway_go_check::GoCheck::Off {
+        if crate::executor::watchdog::needed(&shared.config) {
             let s = Arc::clone(&shared);
             let monitor = thread::Builder::new()
                 .name(format!("{}-watchdog", shared.config.thread_name))
@@ -215,6 +222,9 @@ impl Runtime {
         let all_exited = shared.wait_workers(deadline);
         if all_exited {
             for t in self.threads.drain(..) {
+                let _ = t.join();
+            }
+            for t in shared.handoff.take_started() {
                 let _ = t.join();
             }
         } else {

@@ -80,12 +80,52 @@ impl Idle {
 
     /// Registers `worker` as asleep. Returns whether it was the last
     /// searcher, in which case it must look for work once more.
+    #[cfg_attr(
+        not(loom),
+        expect(
+            dead_code,
+            reason = "workers use the try_ form; the loom models this one"
+        )
+    )]
     pub fn transition_worker_to_parked(&self, worker: usize, searching: bool) -> bool {
+        self.try_transition_worker_to_parked(worker, searching, || true)
+            .unwrap_or(false)
+    }
+
+    /// As [`transition_worker_to_parked`](Idle::transition_worker_to_parked),
+    /// if `may_park()`, asked under the sleepers' lock, says yes; `None`
+    /// (nothing changed) otherwise. A worker whose slot was handed to
+    /// another thread must not register: the hand-off checks, under the
+    /// same lock ([`hand_off`](Idle::hand_off)), that the stalled worker
+    /// is not asleep, so every registered sleeper owns an active slot and
+    /// at most `num_workers` ever sleep.
+    pub fn try_transition_worker_to_parked(
+        &self,
+        worker: usize,
+        searching: bool,
+        may_park: impl FnOnce() -> bool,
+    ) -> Option<bool> {
         let mut sleepers = self.sleepers.lock();
+        if !may_park() {
+            return None;
+        }
         let dec = 1 + if searching { SEARCHING_ONE } else { 0 };
         let prev = self.state.fetch_sub(dec, Ordering::SeqCst);
         sleepers.push(worker);
-        searching && prev >> UNPARKED_BITS == 1
+        Some(searching && prev >> UNPARKED_BITS == 1)
+    }
+
+    /// The stall hand-off: unless `worker` is asleep, runs `commit` (which
+    /// marks the worker's slot as handed over) under the sleepers' lock and
+    /// returns true. The thread taking over counts as awake in place of
+    /// the stalled one, so the counts do not change.
+    pub fn hand_off(&self, worker: usize, commit: impl FnOnce()) -> bool {
+        let sleepers = self.sleepers.lock();
+        if sleepers.contains(&worker) {
+            return false;
+        }
+        commit();
+        true
     }
 
     /// Tries to start searching; refused when half the workers already do.

@@ -13,7 +13,14 @@
 //! sleep owns the timer driver and sleeps only until the next deadline;
 //! every worker also fires due timers, without blocking, every
 //! `EVENT_INTERVAL` ticks, so timers fire while every worker is busy.
+//!
+//! Workers are *slots* (Go's Ps), run by threads (Go's Ms). A runtime has
+//! `worker_threads` active slots, plus up to `compensation_threads` spare
+//! ones: when a thread is stuck in one poll, the hand-off ([`handoff`])
+//! gives a spare slot to a standby thread, which takes over the stuck
+//! slot's work. Peers steal from every slot in use, spare ones included.
 
+pub(crate) mod handoff;
 pub(crate) mod idle;
 pub(crate) mod lifo;
 pub(crate) mod park;
@@ -22,8 +29,9 @@ pub(crate) mod worker;
 
 use std::future::Future;
 use std::panic::Location;
-use std::sync::atomic::{fence, AtomicBool, Ordering};
+use std::sync::atomic::{fence, AtomicBool, AtomicU8, AtomicUsize, Ordering};
 use std::sync::Arc;
+use std::task::Waker;
 use std::time::Instant;
 
 use crossbeam_deque::{Injector, Steal, Stealer};
@@ -56,15 +64,39 @@ pub(crate) struct Remote {
     /// What the stall watchdog samples; on a line of its own, away from
     /// the fields peers touch when they steal or wake.
     pub(crate) probe: CachePadded<watchdog::WorkerProbe>,
+    /// Who runs this slot: [`FREE`], [`ACTIVE`] or [`REPLACED`].
+    pub(crate) role: AtomicU8,
+    /// Tasks that called `yield_now` on this slot, woken once the slot has
+    /// nothing else queued: a yielding task gives way to everything queued,
+    /// the injector included. Behind a lock (uncontended but for a
+    /// hand-off) so the hand-off can take them from a stuck thread.
+    pub(crate) deferred: Mutex<Vec<Waker>>,
 }
+
+/// A slot no thread runs; its queue is in the hand-off's free list.
+pub(crate) const FREE: u8 = 0;
+/// A slot run by a worker thread.
+pub(crate) const ACTIVE: u8 = 1;
+/// A slot whose thread was stuck in a poll and was replaced: its work went
+/// to another slot. The thread gives the slot up when it notices (after
+/// its poll); until then peers still steal from its queue.
+pub(crate) const REPLACED: u8 = 2;
 
 /// The state of one runtime shared by its workers, handles and tasks.
 #[derive(Debug)]
 pub(crate) struct Shared {
     /// Tasks spawned or woken from outside the pool.
     pub(crate) injector: Injector<Notified>,
-    /// One per worker.
+    /// One per slot: the `workers` first ones active at start, the spare
+    /// ones free.
     pub(crate) remotes: Box<[CachePadded<Remote>]>,
+    /// Slots ever in use (`workers`, more after hand-offs): stealers and
+    /// the monitor look at `remotes[..in_use]` only.
+    pub(crate) in_use: AtomicUsize,
+    /// Active slots (the builder's `worker_threads`).
+    workers: usize,
+    /// Spare slots and standby threads.
+    pub(crate) handoff: handoff::Handoff,
     /// Who sleeps, who searches.
     pub(crate) idle: Idle,
     /// Every live task, for shutdown.
@@ -73,9 +105,9 @@ pub(crate) struct Shared {
     pub(crate) timer: TimeDriver,
     /// Set once shutdown begins.
     shutdown: AtomicBool,
-    /// Workers that have exited; with `exit_cv`, for `shutdown_timeout`.
-    exited: Mutex<usize>,
-    /// Signalled when a worker exits.
+    /// Threads started and exited; with `exit_cv`, for `shutdown_timeout`.
+    threads: Mutex<Threads>,
+    /// Signalled when a thread exits.
     exit_cv: Condvar,
     /// Where the stall watchdog's monitor sleeps between samples.
     pub(crate) monitor_parker: Parker,
@@ -83,12 +115,26 @@ pub(crate) struct Shared {
     pub(crate) config: Config,
 }
 
+/// Counts of a runtime's threads (workers, standby, stand-ins).
+#[derive(Debug, Default)]
+struct Threads {
+    /// Started, or about to be.
+    started: usize,
+    /// Exited (or never started after all).
+    exited: usize,
+}
+
 impl Shared {
     /// A runtime's shared state; returns it with the run queues the worker
-    /// threads will own.
+    /// threads will own (the spare slots' queues go to the hand-off).
     pub(crate) fn new(config: Config) -> (Shared, Vec<crossbeam_deque::Worker<Notified>>) {
         let n = config.worker_threads;
-        let locals: Vec<_> = (0..n)
+        let spare = if config.compensate {
+            config.compensation_threads
+        } else {
+            0
+        };
+        let mut locals: Vec<_> = (0..n + spare)
             .map(|_| crossbeam_deque::Worker::new_fifo())
             .collect();
         let remotes = locals
@@ -100,17 +146,29 @@ impl Shared {
                     parker: Parker::default(),
                     parked: AtomicBool::new(false),
                     probe: CachePadded::new(watchdog::WorkerProbe::default()),
+                    role: AtomicU8::new(FREE),
+                    deferred: Mutex::new(Vec::new()),
                 })
             })
-            .collect();
+            .collect::<Box<[_]>>();
+        for remote in &remotes[..n] {
+            remote.role.store(ACTIVE, Ordering::Relaxed);
+        }
+        let spares = locals.split_off(n).into_iter().enumerate();
         let shared = Shared {
             injector: Injector::new(),
             remotes,
+            in_use: AtomicUsize::new(n),
+            workers: n,
+            handoff: handoff::Handoff::new(spares.map(|(i, q)| (n + i, q)).collect()),
             idle: Idle::new(n),
             owned: OwnedTasks::new(n),
             timer: TimeDriver::new(),
             shutdown: AtomicBool::new(false),
-            exited: Mutex::new(0),
+            threads: Mutex::new(Threads {
+                started: n,
+                exited: 0,
+            }),
             exit_cv: Condvar::new(),
             monitor_parker: Parker::default(),
             config,
@@ -156,7 +214,7 @@ impl Shared {
 
     /// Pushes a task from outside the pool onto the injector and wakes a
     /// sleeping worker for it.
-    fn push_remote(&self, task: Notified) {
+    pub(crate) fn push_remote(&self, task: Notified) {
         self.injector.push(task);
         // Order the push before the shutdown check (shutdown sets the flag
         // and then drains): one of us drains this entry.
@@ -183,11 +241,24 @@ impl Shared {
     /// went to sleep).
     pub(crate) fn notify_if_work_pending(&self) {
         // LIFO slots are not stealable, so they do not count.
-        let pending =
-            !self.injector.is_empty() || self.remotes.iter().any(|r| !r.stealer.is_empty());
+        let pending = !self.injector.is_empty()
+            || self
+                .slots_in_use()
+                .iter()
+                .any(|r| r.role.load(Ordering::Acquire) != FREE && !r.stealer.is_empty());
         if pending {
             self.notify_parked();
         }
+    }
+
+    /// The slots ever in use (free ones among them are skipped by callers).
+    pub(crate) fn slots_in_use(&self) -> &[CachePadded<Remote>] {
+        &self.remotes[..self.in_use.load(Ordering::Acquire)]
+    }
+
+    /// The number of go workers (active slots).
+    pub(crate) fn num_workers(&self) -> usize {
+        self.workers
     }
 
     /// Whether shutdown began.
@@ -200,10 +271,21 @@ impl Shared {
         drop_all(|| self.injector.steal());
     }
 
-    /// A worker thread is exiting.
+    /// A thread of this runtime is exiting (or was never started).
     pub(crate) fn worker_exited(&self) {
-        *self.exited.lock() += 1;
+        self.threads.lock().exited += 1;
         self.exit_cv.notify_all();
+    }
+
+    /// Counts a thread about to start, unless shutdown began (`false`):
+    /// shutdown waits for every thread counted here.
+    pub(crate) fn thread_starting(&self) -> bool {
+        let mut threads = self.threads.lock();
+        if self.is_shutdown() {
+            return false;
+        }
+        threads.started += 1;
+        true
     }
 
     /// Begins shutdown: no task runs again; workers exit after their
@@ -212,23 +294,26 @@ impl Shared {
         if self.shutdown.swap(true, Ordering::SeqCst) {
             return false;
         }
+        // Under the counts' lock, so no thread starts after this.
+        drop(self.threads.lock());
         for remote in self.remotes.iter() {
             remote.parker.unpark();
         }
+        self.handoff.shutdown();
         self.monitor_parker.unpark();
         true
     }
 
-    /// Waits until every worker has exited, or until `deadline`. Returns
+    /// Waits until every thread has exited, or until `deadline`. Returns
     /// whether they all did.
     pub(crate) fn wait_workers(&self, deadline: Option<Instant>) -> bool {
-        let mut exited = self.exited.lock();
-        while *exited < self.remotes.len() {
+        let mut threads = self.threads.lock();
+        while threads.exited < threads.started {
             match deadline {
-                None => self.exit_cv.wait(&mut exited),
+                None => self.exit_cv.wait(&mut threads),
                 Some(d) => {
-                    if self.exit_cv.wait_until(&mut exited, d).timed_out() {
-                        return *exited >= self.remotes.len();
+                    if self.exit_cv.wait_until(&mut threads, d).timed_out() {
+                        return threads.exited >= threads.started;
                     }
                 }
             }
@@ -254,6 +339,8 @@ impl Shared {
         // this runtime).
         for remote in self.remotes.iter() {
             drop_all(|| remote.stealer.steal());
+            drop(remote.lifo.reopen());
+            drop(std::mem::take(&mut *remote.deferred.lock()));
         }
     }
 

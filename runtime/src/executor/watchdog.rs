@@ -23,8 +23,11 @@ use std::time::{Duration, Instant};
 
 use parkway_go_check::{GoCheck, Report};
 
+use crate::builder::Config;
 use crate::context;
-use crate::executor::Shared;
+use crate::executor::handoff::{Handoff, Refused};
+use crate::executor::worker::WATCHDOG;
+use crate::executor::{Shared, ACTIVE, FREE};
 use crate::task::raw::Header;
 
 /// `seq % 4` while the worker writes the task's id and location.
@@ -71,6 +74,11 @@ impl WorkerProbe {
         self.seq.store(base + POLLING, Ordering::Release);
     }
 
+    /// The sequence word (see the type's doc).
+    pub(crate) fn seq(&self) -> u64 {
+        self.seq.load(Ordering::Acquire)
+    }
+
     /// Called by the worker after the poll returned.
     #[inline]
     pub(crate) fn end(&self) {
@@ -105,12 +113,25 @@ struct Seen {
     since: Instant,
     /// Whether this stall has been reported.
     reported: bool,
+    /// Whether this stall's work was handed to another thread.
+    handed_off: bool,
+}
+
+/// Whether a runtime with `config` runs the monitor: go-check reports
+/// stalls, or the hand-off compensates them (never with the bench-only
+/// `bench-no-watchdog` feature).
+pub(crate) fn needed(config: &Config) -> bool {
+    WATCHDOG
+        && (config.go_check != GoCheck::Off
+            || (config.compensate && config.compensation_threads > 0))
 }
 
 /// The monitor thread's loop; returns at shutdown.
 pub(crate) fn run_monitor(shared: Arc<Shared>) {
     let threshold = shared.config.stall_threshold;
+    let report = shared.config.go_check != GoCheck::Off;
     let strict = shared.config.go_check == GoCheck::Strict;
+    let compensate = shared.config.compensate;
     // Sample four times per threshold (1 ms to 25 ms), back off to 100 ms
     // while every worker sleeps.
     let busy_period = (threshold / 4).clamp(Duration::from_millis(1), Duration::from_millis(25));
@@ -123,26 +144,32 @@ pub(crate) fn run_monitor(shared: Arc<Shared>) {
             polls: 0,
             since: now,
             reported: false,
+            handed_off: false,
         })
         .collect();
     while !shared.is_shutdown() {
         let now = Instant::now();
         let mut all_asleep = true;
-        for (worker, (remote, seen)) in shared.remotes.iter().zip(seen.iter_mut()).enumerate() {
+        let slots = shared.slots_in_use();
+        for (worker, (remote, seen)) in slots.iter().zip(seen.iter_mut()).enumerate() {
             let probe = &remote.probe;
+            let role = remote.role.load(Ordering::Acquire);
             let seq = probe.seq.load(Ordering::Acquire);
             let asleep = remote.parked.load(Ordering::Relaxed);
-            all_asleep &= asleep;
-            if asleep || seq % 4 != POLLING || seq != seen.polls {
+            if role == ACTIVE {
+                all_asleep &= asleep;
+            }
+            if role == FREE || asleep || seq % 4 != POLLING || seq != seen.polls {
                 *seen = Seen {
                     polls: seq,
                     since: now,
                     reported: false,
+                    handed_off: false,
                 };
                 continue;
             }
             let stuck = now.duration_since(seen.since);
-            if seen.reported || stuck < threshold {
+            if stuck < threshold || (seen.reported || !report) && (seen.handed_off || !compensate) {
                 continue;
             }
             // Seqlock read: the id and location belong to poll `seq` if
@@ -151,6 +178,18 @@ pub(crate) fn run_monitor(shared: Arc<Shared>) {
             let location = probe.location.load(Ordering::Relaxed);
             fence(Ordering::Acquire);
             if probe.seq.load(Ordering::Relaxed) != seq || location.is_null() {
+                continue;
+            }
+            // Hand the stuck worker's work to another thread first: that is
+            // what keeps the program going.
+            let mut outcome = None;
+            if compensate && !seen.handed_off && role == ACTIVE {
+                outcome = Some(Handoff::compensate(&shared, worker, seq));
+                // A refusal is tried again at the next sample (a spare slot
+                // may free up), but reported once.
+                seen.handed_off = matches!(outcome, Some(Ok(())));
+            }
+            if !report || seen.reported {
                 continue;
             }
             seen.reported = true;
@@ -162,7 +201,7 @@ pub(crate) fn run_monitor(shared: Arc<Shared>) {
                     .store(stuck.as_millis() as u64, Ordering::Relaxed);
                 probe.verdict.store(seq, Ordering::Release);
             }
-            let report = Report::stall(
+            let mut report = Report::stall(
                 shared.owned.describe(task),
                 location,
                 worker,
@@ -170,6 +209,22 @@ pub(crate) fn run_monitor(shared: Arc<Shared>) {
                 threshold,
                 strict,
             );
+            match outcome {
+                Some(Ok(())) => report.message.push_str(
+                    ". Meanwhile another thread took over the rest of this worker's tasks \
+                     (Builder::compensate)",
+                ),
+                Some(Err(Refused::NoSpare)) => report.message.push_str(&format!(
+                    ". No thread could take over this worker's other tasks: all {} \
+                     compensation threads are in use (Builder::compensation_threads)",
+                    shared.config.compensation_threads
+                )),
+                Some(Err(Refused::Spawn(e))) => report.message.push_str(&format!(
+                    ". No thread could take over this worker's other tasks: the OS refused \
+                     a thread ({e})"
+                )),
+                Some(Err(Refused::Shutdown)) | None => {}
+            }
             deliver(&shared, &report);
         }
         let period = if all_asleep { idle_period } else { busy_period };

@@ -10,9 +10,24 @@ use crossbeam_deque::{Steal, Worker};
 use parkway_go_check::budget;
 
 use crate::context;
+use crate::executor::handoff::Assignment;
 use crate::executor::lifo::MAX_LIFO_POLLS;
-use crate::executor::{Remote, Shared};
+use crate::executor::{Remote, Shared, ACTIVE, FREE, REPLACED};
 use crate::task::Notified;
+
+/// Whether the stall watchdog (and with it the hand-off) is built in; the
+/// bench-only `bench-no-watchdog` feature compiles both out, to measure
+/// what they cost.
+pub(crate) const WATCHDOG: bool = !cfg!(feature = "bench-no-watchdog");
+
+/// Why a worker stopped running its slot.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Exit {
+    /// The runtime shuts down.
+    Shutdown,
+    /// Its slot was handed to another thread while it was stuck in a poll.
+    Replaced,
+}
 
 /// Every this many ticks a worker takes from the injector before its own
 /// queue, so remote spawns cannot be starved by local work (tokio: 31).
@@ -39,15 +54,16 @@ pub(crate) struct WorkerCore {
     searching: Cell<bool>,
     /// xorshift state for picking the first peer to steal from.
     rng: Cell<u32>,
-    /// Tasks that called `yield_now`, woken once this worker has nothing
-    /// else queued (or every `EVENT_INTERVAL` ticks): a yielding task gives
-    /// way to everything queued, the injector included.
-    deferred: RefCell<Vec<Waker>>,
-    /// Set while `deferred` is being woken, so those tasks go to the back
-    /// of the queue rather than the LIFO slot.
+    /// Set while the deferred yields (`Remote::deferred`) are being woken,
+    /// so those tasks go to the back of the queue rather than the LIFO
+    /// slot.
     waking_deferred: Cell<bool>,
-    /// Whether the stall watchdog runs (go-check is not `Off`).
+    /// Whether the stall watchdog runs (go-check is not `Off`, or
+    /// compensation is on): polls are published to it.
     watched: bool,
+    /// A spare buffer for the deferred wakers, swapped with the slot's list
+    /// so they are woken outside its lock and no allocation is lost.
+    spare_deferred: RefCell<Vec<Waker>>,
 }
 
 impl WorkerCore {
@@ -67,11 +83,11 @@ impl WorkerCore {
     }
 
     /// Polls one task with a fresh budget, published to the watchdog
-    /// (unless go-check is `Off`, where no watchdog runs).
+    /// (unless no watchdog runs).
     #[inline]
     fn poll(&self, task: Notified) {
         budget::reset(budget::DEFAULT);
-        if self.watched {
+        if WATCHDOG && self.watched {
             let probe = self.probe();
             probe.begin(task.header());
             task.run();
@@ -100,18 +116,29 @@ impl WorkerCore {
         }
     }
 
-    /// Defers the wake of a yielding task (see `deferred`).
+    /// Whether this worker's slot was handed to another thread (after a
+    /// stall): one Acquire load.
+    #[inline]
+    fn replaced(&self) -> bool {
+        WATCHDOG && self.remote().role.load(Ordering::Acquire) == REPLACED
+    }
+
+    /// Defers the wake of a yielding task (see `Remote::deferred`).
     pub(crate) fn defer(&self, waker: &Waker) {
-        self.deferred.borrow_mut().push(waker.clone());
+        self.remote().deferred.lock().push(waker.clone());
     }
 
     /// Wakes the deferred tasks onto the back of the local queue; returns
     /// whether there were any.
     fn wake_deferred(&self) -> bool {
-        let mut wakers = std::mem::take(&mut *self.deferred.borrow_mut());
-        if wakers.is_empty() {
-            return false;
-        }
+        let mut wakers = {
+            let mut deferred = self.remote().deferred.lock();
+            if deferred.is_empty() {
+                return false;
+            }
+            // Swap in the spare buffer, keeping both allocations.
+            std::mem::replace(&mut *deferred, self.spare_deferred.take())
+        };
         self.waking_deferred.set(true);
         let owed = context::batch_wakes(&self.shared, || {
             for waker in wakers.drain(..) {
@@ -120,13 +147,8 @@ impl WorkerCore {
             }
         });
         self.waking_deferred.set(false);
-        // Keep the allocation for the next round, unless a wake deferred
-        // more meanwhile.
-        let mut deferred = self.deferred.borrow_mut();
-        if deferred.is_empty() {
-            *deferred = wakers;
-        }
-        drop(deferred);
+        // Keep the allocation for the next round.
+        *self.spare_deferred.borrow_mut() = wakers;
         // Other workers may take some of them.
         if owed {
             self.shared.notify_parked();
@@ -220,7 +242,7 @@ impl WorkerCore {
         self.stop_searching();
         self.poll(task);
         for _ in 0..MAX_LIFO_POLLS {
-            if self.shared.is_shutdown() {
+            if self.shared.is_shutdown() || self.replaced() {
                 return;
             }
             let Some(task) = self.remote().lifo.take() else {
@@ -237,9 +259,16 @@ impl WorkerCore {
         }
     }
 
-    /// The worker loop; returns at shutdown.
-    fn run(&self) {
-        while !self.shared.is_shutdown() {
+    /// The worker loop; returns at shutdown, or when the slot was handed to
+    /// another thread.
+    fn run(&self) -> Exit {
+        loop {
+            if self.shared.is_shutdown() {
+                return Exit::Shutdown;
+            }
+            if self.replaced() {
+                return Exit::Replaced;
+            }
             let tick = self.tick.get().wrapping_add(1);
             self.tick.set(tick);
             if tick % EVENT_INTERVAL == 0 {
@@ -269,10 +298,17 @@ impl WorkerCore {
         }
         let remote = self.remote();
         remote.parked.store(true, Ordering::Release);
-        let last_searcher = self
-            .shared
-            .idle
-            .transition_worker_to_parked(self.index, self.searching.replace(false));
+        let searching = self.searching.get();
+        // A replaced worker must not register as a sleeper (see `handoff`).
+        let Some(last_searcher) =
+            self.shared
+                .idle
+                .try_transition_worker_to_parked(self.index, searching, || !self.replaced())
+        else {
+            remote.parked.store(false, Ordering::Release);
+            return;
+        };
+        self.searching.set(false);
         if last_searcher || !self.shared.injector.is_empty() {
             // Our second look (see `idle.rs`); it may wake this worker.
             self.shared.notify_if_work_pending();
@@ -305,10 +341,92 @@ impl WorkerCore {
     }
 }
 
-/// The body of worker thread `index`.
-pub(crate) fn run_worker(shared: Arc<Shared>, index: usize, local: Worker<Notified>) {
-    /// Counts the worker as exited however the thread ends, so shutdown
-    /// never waits for a worker that is gone.
+impl WorkerCore {
+    /// A core for running slot `index` with its queue `local`.
+    fn new(shared: &Arc<Shared>, index: usize, local: Worker<Notified>) -> WorkerCore {
+        let config = &shared.config;
+        WorkerCore {
+            index,
+            shared: Arc::clone(shared),
+            local,
+            tick: Cell::new(0),
+            searching: Cell::new(false),
+            rng: Cell::new(0x9E37_79B9 ^ (index as u32 + 1).wrapping_mul(0x85EB_CA6B)),
+            waking_deferred: Cell::new(false),
+            watched: config.go_check != parkway_go_check::GoCheck::Off
+                || (config.compensate && config.compensation_threads > 0),
+            spare_deferred: RefCell::new(Vec::new()),
+        }
+    }
+
+    /// The hand-off (see `handoff`): takes over the work of slot `stuck`
+    /// if it is still in the poll with sequence word `seq` and not asleep.
+    /// Returns false, changing nothing, otherwise.
+    fn take_over(&self, stuck: usize, seq: u64) -> bool {
+        let shared = &self.shared;
+        let theirs = &shared.remotes[stuck];
+        if theirs.role.load(Ordering::Acquire) != ACTIVE || theirs.probe.seq() != seq {
+            return false;
+        }
+        let mut next = None;
+        let committed = shared.idle.hand_off(stuck, || {
+            // Close their LIFO slot before marking them replaced: a stuck
+            // thread that sees `REPLACED` sees its slot closed too.
+            next = theirs.lifo.close();
+            theirs.role.store(REPLACED, Ordering::Release);
+            self.remote().role.store(ACTIVE, Ordering::Release);
+            shared.in_use.fetch_max(self.index + 1, Ordering::AcqRel);
+        });
+        if !committed {
+            return false;
+        }
+        // Their queue, through its stealer (the queue itself belongs to the
+        // stuck thread).
+        while let Steal::Success(()) | Steal::Retry = theirs.stealer.steal_batch(&self.local) {}
+        let yielded = std::mem::take(&mut *theirs.deferred.lock());
+        self.remote().deferred.lock().extend(yielded);
+        if let Some(task) = next {
+            if let Some(displaced) = self.remote().lifo.replace(task) {
+                self.local.push(displaced);
+            }
+        }
+        if !self.local.is_empty() {
+            // Peers may help with what we took.
+            self.shared.notify_parked();
+        }
+        true
+    }
+
+    /// Gives the slot up after it was handed to another thread: what this
+    /// thread gathered meanwhile (queue, LIFO slot, deferred yields) goes to
+    /// the injector, and the slot to the free list. Returns the queue.
+    fn give_up(self) -> (usize, Worker<Notified>) {
+        // Whoever woke us counted us as searching.
+        self.stop_searching();
+        let shared = &self.shared;
+        let remote = self.remote();
+        while let Some(task) = self.local.pop() {
+            shared.push_remote(task);
+        }
+        if let Some(task) = remote.lifo.reopen() {
+            shared.push_remote(task);
+        }
+        let yielded = std::mem::take(&mut *remote.deferred.lock());
+        for waker in yielded {
+            // This thread is no worker now: the wakes go to the injector.
+            crate::task::raw::wake_reporting(move || waker.wake());
+        }
+        remote.role.store(FREE, Ordering::Release);
+        (self.index, self.local)
+    }
+}
+
+/// The body of a runtime thread: runs `first`, then, whenever its slot is
+/// handed away after a stall, waits as a standby thread for another slot;
+/// returns at shutdown.
+pub(crate) fn run_thread(shared: Arc<Shared>, first: Assignment) {
+    /// Counts the thread as exited however it ends, so shutdown never waits
+    /// for a thread that is gone.
     struct ExitGuard<'a>(&'a Shared);
     impl Drop for ExitGuard<'_> {
         fn drop(&mut self) {
@@ -327,42 +445,57 @@ pub(crate) fn run_worker(shared: Arc<Shared>, index: usize, local: Worker<Notifi
         if let Some(f) = &shared.config.on_thread_start {
             f();
         }
-        let core = WorkerCore {
-            index,
-            shared: Arc::clone(&shared),
-            local,
-            tick: Cell::new(0),
-            searching: Cell::new(false),
-            rng: Cell::new(0x9E37_79B9 ^ (index as u32 + 1).wrapping_mul(0x85EB_CA6B)),
-            deferred: RefCell::new(Vec::new()),
-            waking_deferred: Cell::new(false),
-            watched: shared.config.go_check != parkway_go_check::GoCheck::Off,
-        };
-        /// Restores the thread's worker pointer however `run` ends, so it
-        /// never points at a core that is gone.
-        struct WorkerPointer(*const WorkerCore);
-        impl Drop for WorkerPointer {
-            fn drop(&mut self) {
-                context::set_worker(self.0);
+        let mut job = Some(first);
+        while let Some(assignment) = job.take() {
+            if run_slot(&shared, assignment) == Exit::Shutdown {
+                break;
             }
+            job = shared.handoff.wait_for_job();
         }
-        let previous = WorkerPointer(context::set_worker(&core));
-        core.run();
-        drop(previous);
-        // Queue entries left behind hold only references (the tasks are
-        // cancelled by the shutdown that stopped us), but they must be
-        // dropped here: the queue's buffer is shared with its stealer in
-        // `Shared`, so dropping `core.local` would not free them, and each
-        // would keep its task, and through it the runtime, alive.
-        drop(core.remote().lifo.take());
-        drop(core.deferred.take());
-        while let Some(task) = core.local.pop() {
-            drop(task);
-        }
-        drop(core);
         if let Some(f) = &shared.config.on_thread_stop {
             f();
         }
     }
     drop(exit);
+}
+
+/// Runs one slot until shutdown or until it is handed away (or, for a
+/// hand-off that found the stall over, not at all: reported as
+/// `Replaced`, so the thread goes back to standby).
+fn run_slot(shared: &Arc<Shared>, assignment: Assignment) -> Exit {
+    let core = WorkerCore::new(shared, assignment.slot, assignment.local);
+    /// Restores the thread's worker pointer however `run` ends, so it
+    /// never points at a core that is gone.
+    struct WorkerPointer(*const WorkerCore);
+    impl Drop for WorkerPointer {
+        fn drop(&mut self) {
+            context::set_worker(self.0);
+        }
+    }
+    let previous = WorkerPointer(context::set_worker(&core));
+    if let Some((stuck, seq)) = assignment.take_over {
+        if !core.take_over(stuck, seq) {
+            drop(previous);
+            shared.handoff.give_back(core.index, core.local);
+            return Exit::Replaced;
+        }
+    }
+    let exit = core.run();
+    drop(previous);
+    if exit == Exit::Replaced {
+        let (slot, local) = core.give_up();
+        shared.handoff.give_back(slot, local);
+        return exit;
+    }
+    // Shutdown. Queue entries left behind hold only references (the tasks
+    // are cancelled by the shutdown that stopped us), but they must be
+    // dropped here: the queue's buffer is shared with its stealer in
+    // `Shared`, so dropping `core.local` would not free them, and each
+    // would keep its task, and through it the runtime, alive.
+    drop(core.remote().lifo.reopen());
+    drop(std::mem::take(&mut *core.remote().deferred.lock()));
+    while let Some(task) = core.local.pop() {
+        drop(task);
+    }
+    exit
 }
