@@ -94,12 +94,17 @@ mod loom_state;
 #[doc(hidden)]
 pub mod loom_sched {
     pub use crate::loom_idle::Idle;
+    pub use crate::loom_lifo::RawLifo;
     pub use crate::loom_park::Parker;
 }
 /// `Idle`, compiled alone for loom.
 #[cfg(loom)]
 #[path = "executor/idle.rs"]
 mod loom_idle;
+/// The LIFO slot's protocol, compiled alone for loom.
+#[cfg(loom)]
+#[path = "executor/lifo.rs"]
+mod loom_lifo;
 /// `Parker`, compiled alone for loom.
 #[cfg(loom)]
 #[path = "executor/park.rs"]

@@ -16,7 +16,7 @@
 )]
 mod imp {
     pub(crate) use parking_lot::{Condvar, Mutex, MutexGuard};
-    pub(crate) use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+    pub(crate) use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicUsize, Ordering};
 }
 
 #[cfg(loom)]
@@ -25,7 +25,7 @@ mod imp {
     reason = "the facade offers what the wake protocols need; not all is used yet"
 )]
 mod imp {
-    pub(crate) use loom::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+    pub(crate) use loom::sync::atomic::{AtomicBool, AtomicPtr, AtomicUsize, Ordering};
 
     /// A mutex without poisoning (loom's, unwrapped), with parking_lot's
     /// `lock()`.

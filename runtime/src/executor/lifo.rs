@@ -13,97 +13,172 @@
 //! worker is stuck in a poll. It then *closes* the slot (a sentinel value),
 //! so tasks the stuck poll still wakes go to the worker's queue, which
 //! peers steal from, instead of waiting behind the stuck poll.
+//!
+//! The protocol lives in [`RawLifo`], generic over the pointee so that the
+//! loom build can export it alone (`parkway::loom_sched`, modelled in
+//! `tests/loom_handoff.rs`); [`LifoSlot`] is its typed face for tasks.
+#![allow(unreachable_pub, reason = "pub only for the loom build's export")]
 
 use std::ptr::{self, NonNull};
-use std::sync::atomic::{AtomicPtr, Ordering};
 
+use crate::sync::{AtomicPtr, Ordering};
+
+#[cfg(not(loom))]
 use crate::task::raw::Header;
+#[cfg(not(loom))]
 use crate::task::Notified;
 
 /// Polls of slot tasks a worker makes in a row before the slot's task goes
 /// to the back of the queue.
+#[cfg(not(loom))]
 pub(crate) const MAX_LIFO_POLLS: usize = 3;
 
-/// Its address marks a closed slot: a static's address is never a task's
-/// (tasks live on the heap).
+/// Its address marks a closed slot: a static's address is never an item's
+/// (items live on the heap).
 static CLOSED_MARK: u8 = 0;
 
-/// The value of a closed slot.
-#[inline]
-fn closed() -> *mut Header {
-    std::ptr::addr_of!(CLOSED_MARK).cast::<Header>().cast_mut()
+/// The raw slot: null, an item (owned by the slot), or closed.
+///
+/// Who does what: the owner thread calls `replace`, `take` and `reopen`;
+/// the hand-off calls `close`, once, while the owner is stuck (the owner
+/// may still be running). Every item put in comes out exactly once: as the
+/// item displaced by a `replace` (a closed slot gives back the item just
+/// put), from `take`, `close` or `reopen`.
+pub struct RawLifo<T> {
+    /// The item, null, or `closed()`.
+    ptr: AtomicPtr<T>,
+}
+
+impl<T> std::fmt::Debug for RawLifo<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RawLifo")
+            .field("occupied", &self.is_occupied())
+            .finish()
+    }
+}
+
+impl<T> Default for RawLifo<T> {
+    fn default() -> Self {
+        RawLifo {
+            ptr: AtomicPtr::new(ptr::null_mut()),
+        }
+    }
+}
+
+impl<T> RawLifo<T> {
+    /// The value of a closed slot.
+    #[inline]
+    fn closed() -> *mut T {
+        ptr::addr_of!(CLOSED_MARK).cast::<T>().cast_mut()
+    }
+
+    /// A slot value as the item it owns, if it is one.
+    #[inline]
+    fn item(p: *mut T) -> Option<NonNull<T>> {
+        if p == Self::closed() {
+            return None;
+        }
+        NonNull::new(p)
+    }
+
+    /// Puts `new` in the slot; returns the item it displaced. A closed slot
+    /// stays closed and gives `new` back.
+    #[inline]
+    pub fn replace(&self, new: NonNull<T>) -> Option<NonNull<T>> {
+        let old = self.ptr.swap(new.as_ptr(), Ordering::AcqRel);
+        if old == Self::closed() {
+            // Only the owner puts items in; only the hand-off closes, once.
+            // So the slot still holds `new`: close it again, taking it back.
+            return Self::item(self.ptr.swap(Self::closed(), Ordering::AcqRel));
+        }
+        Self::item(old)
+    }
+
+    /// Whether an item is in the slot (a moment's answer).
+    pub fn is_occupied(&self) -> bool {
+        let p = self.ptr.load(Ordering::Acquire);
+        !p.is_null() && p != Self::closed()
+    }
+
+    /// Takes the item out of the slot, if any (a closed slot stays closed).
+    #[inline]
+    pub fn take(&self) -> Option<NonNull<T>> {
+        let p = self.ptr.load(Ordering::Relaxed);
+        if p.is_null() || p == Self::closed() {
+            return None;
+        }
+        let old = self.ptr.swap(ptr::null_mut(), Ordering::AcqRel);
+        if old == Self::closed() {
+            // Closed between the load and the swap (the hand-off took the
+            // item): close it again. Nobody else writes meanwhile: only the
+            // owner (this thread) puts items in, and the hand-off closes
+            // once.
+            self.ptr.store(Self::closed(), Ordering::Release);
+            return None;
+        }
+        Self::item(old)
+    }
+
+    /// Closes the slot (the stall hand-off, once per hand-off); returns the
+    /// item it held.
+    pub fn close(&self) -> Option<NonNull<T>> {
+        Self::item(self.ptr.swap(Self::closed(), Ordering::AcqRel))
+    }
+
+    /// Opens the slot again, empty (its owner, giving the slot up after a
+    /// hand-off); returns the item it held, if any.
+    pub fn reopen(&self) -> Option<NonNull<T>> {
+        Self::item(self.ptr.swap(ptr::null_mut(), Ordering::AcqRel))
+    }
 }
 
 /// A one-task slot owned by a worker; see the module doc.
+#[cfg(not(loom))]
 #[derive(Debug, Default)]
 pub(crate) struct LifoSlot {
-    /// The task (owning one reference), null, or the closed mark.
-    task: AtomicPtr<Header>,
+    /// The slot; an item is a queue entry's reference to its task.
+    raw: RawLifo<Header>,
 }
 
-/// A slot value as the task it owns, if it is one.
-fn owned(p: *mut Header) -> Option<Notified> {
-    if p == closed() {
-        return None;
-    }
-    // SAFETY: a slot value other than null and the closed mark is a queue entry's
-    // reference, moved out of the slot by the swap that returned it.
-    NonNull::new(p).map(|p| unsafe { Notified::from_raw(p) })
-}
-
+#[cfg(not(loom))]
 impl LifoSlot {
-    /// Puts `task` in the slot; returns the task it displaced. A closed
-    /// slot stays closed and gives `task` back, for the queue.
+    /// Puts `task` in the slot; returns the task it displaced (`task`
+    /// itself if the slot is closed).
     #[inline]
     pub(crate) fn replace(&self, task: Notified) -> Option<Notified> {
-        let new = task.into_raw().as_ptr();
-        let old = self.task.swap(new, Ordering::AcqRel);
-        if old == closed() {
-            // Only the owner puts tasks in; only the hand-off closes, once.
-            // So the slot still holds `new`: close it again, taking it back.
-            return owned(self.task.swap(closed(), Ordering::AcqRel));
-        }
-        owned(old)
+        let displaced = self.raw.replace(task.into_raw());
+        // SAFETY: an item coming out of the slot is a queue entry's
+        // reference that went in through `replace`, and comes out once
+        // (`RawLifo`'s contract); the same holds for each `from_raw` below.
+        displaced.map(|p| unsafe { Notified::from_raw(p) })
     }
 
     /// Whether a task is in the slot (a moment's answer).
     pub(crate) fn is_occupied(&self) -> bool {
-        let p = self.task.load(Ordering::Acquire);
-        !p.is_null() && p != closed()
+        self.raw.is_occupied()
     }
 
-    /// Takes the task out of the slot, if any (a closed slot stays closed).
+    /// Takes the task out of the slot, if any.
     #[inline]
     pub(crate) fn take(&self) -> Option<Notified> {
-        let p = self.task.load(Ordering::Relaxed);
-        if p.is_null() || p == closed() {
-            return None;
-        }
-        let old = self.task.swap(ptr::null_mut(), Ordering::AcqRel);
-        if old == closed() {
-            // Closed between the load and the swap (the hand-off took the
-            // task): close it again. Nobody else writes meanwhile: only the
-            // owner (this thread) puts tasks in, and the hand-off closes
-            // once.
-            self.task.store(closed(), Ordering::Release);
-            return None;
-        }
-        owned(old)
+        // SAFETY: as in `replace`.
+        self.raw.take().map(|p| unsafe { Notified::from_raw(p) })
     }
 
-    /// Closes the slot (the stall hand-off, once per hand-off); returns the
-    /// task it held.
+    /// Closes the slot (the stall hand-off); returns the task it held.
     pub(crate) fn close(&self) -> Option<Notified> {
-        owned(self.task.swap(closed(), Ordering::AcqRel))
+        // SAFETY: as in `replace`.
+        self.raw.close().map(|p| unsafe { Notified::from_raw(p) })
     }
 
-    /// Opens the slot again, empty (its owner, giving the slot up after a
-    /// hand-off); returns the task it held, if any.
+    /// Opens the slot again, empty; returns the task it held, if any.
     pub(crate) fn reopen(&self) -> Option<Notified> {
-        owned(self.task.swap(ptr::null_mut(), Ordering::AcqRel))
+        // SAFETY: as in `replace`.
+        self.raw.reopen().map(|p| unsafe { Notified::from_raw(p) })
     }
 }
 
+#[cfg(not(loom))]
 impl Drop for LifoSlot {
     fn drop(&mut self) {
         drop(self.reopen());
