@@ -1,10 +1,10 @@
 //! The stall watchdog: notices a go worker stuck in one poll, reports the
 //! task and the line that spawned it, and (strict mode) fails that task.
 //!
-//! Each worker publishes, with relaxed stores and no clock read, a
-//! [`WorkerProbe`]: a poll counter bumped as each poll starts, and the
-//! polled task's id and spawn location (never a pointer to the task, which
-//! may be freed before the monitor looks). A monitor thread samples the
+//! Each worker publishes, with plain stores and no clock read, a
+//! [`WorkerProbe`]: a poll counter bumped as each poll starts and ends, and
+//! the polled task's id (never a pointer to the task, which may be freed
+//! before the monitor looks). A monitor thread samples the
 //! counters, as Go's sysmon samples its schedtick: a worker that is not
 //! asleep and shows the same counter for longer than the threshold is
 //! stuck in that poll. It is reported once per stall, through the runtime's
@@ -16,40 +16,34 @@
 //! What the watchdog cannot tell apart: a worker the operating system did
 //! not schedule for longer than the threshold looks stuck too.
 
-use std::panic::Location;
-use std::sync::atomic::{fence, AtomicPtr, AtomicU64, Ordering};
+use std::sync::atomic::{fence, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use parkway_go_check::{GoCheck, Report};
 
 use crate::builder::Config;
-use crate::context;
 use crate::executor::handoff::{Handoff, Refused};
 use crate::executor::worker::WATCHDOG;
 use crate::executor::{Shared, ACTIVE, FREE};
 use crate::task::raw::Header;
 
-/// `seq % 4` while the worker writes the task's id and location.
-const WRITING: u64 = 1;
-/// `seq % 4` while the worker is inside a poll (id and location stable).
-const POLLING: u64 = 2;
-
-/// What one worker publishes for the monitor: a sequence word and the
-/// polled task's id and spawn location, as a seqlock. Per poll the worker
-/// moves `seq` from `4k` (between polls) to `4k + 1` (writing), writes the
-/// id and location, moves it to `4k + 2` (inside the poll), and after the
-/// poll to `4k + 4`. Only `4k + 2` held for longer than the threshold is a
-/// stall, so a worker between polls (waking up, firing timers, searching)
-/// is never blamed on the task it polled last.
+/// What one worker publishes for the monitor: a sequence word and the id
+/// of the polled task, as a seqlock. The word is even between polls and
+/// odd inside one: per poll the worker writes the task's id, then moves
+/// `seq` from `2k` to `2k + 1` (Release), and after the poll to `2k + 2`
+/// followed by a Release fence, so a monitor that reads an id written by a
+/// later poll also sees `seq` move on (see `run_monitor`). Only an odd
+/// `seq` held for longer than the threshold is a stall, so a worker
+/// between polls (waking up, firing timers, searching) is never blamed on
+/// the task it polled last. The task's name and spawn location are looked
+/// up by id, in the live-task list, only when a stall is reported.
 #[derive(Debug, Default)]
 pub(crate) struct WorkerProbe {
     /// The sequence word; written by the worker only.
     seq: AtomicU64,
     /// The id of the task being polled.
     task: AtomicU64,
-    /// Where that task was spawned.
-    location: AtomicPtr<Location<'static>>,
     /// Strict mode: the `seq` of a poll to fail when it returns, 0 for
     /// none. Keyed by the poll, not the task: a verdict that lands after
     /// its poll ended matches no later poll.
@@ -64,14 +58,17 @@ impl WorkerProbe {
     pub(crate) fn begin(&self, task: &Header) {
         // Only this worker writes `seq`: loads and stores, no RMW.
         let base = self.seq.load(Ordering::Relaxed);
-        self.seq.store(base + WRITING, Ordering::Relaxed);
-        fence(Ordering::Release);
         self.task.store(task.id.as_u64(), Ordering::Relaxed);
-        self.location.store(
-            task.location as *const Location<'static> as *mut Location<'static>,
-            Ordering::Relaxed,
-        );
-        self.seq.store(base + POLLING, Ordering::Release);
+        self.seq.store(base | 1, Ordering::Release);
+    }
+
+    /// Called by the worker after the poll returned.
+    #[inline]
+    pub(crate) fn end(&self) {
+        let polling = self.seq.load(Ordering::Relaxed);
+        self.seq.store(polling + 1, Ordering::Relaxed);
+        // Orders the store above before the next poll's id store.
+        fence(Ordering::Release);
     }
 
     /// The sequence word (see the type's doc).
@@ -79,29 +76,20 @@ impl WorkerProbe {
         self.seq.load(Ordering::Acquire)
     }
 
-    /// Called by the worker after the poll returned.
+    /// After a poll on this probe's worker, before [`end`](Self::end): the
+    /// stall verdict the monitor left for this very poll, if any (strict
+    /// mode), as the time it was stuck.
     #[inline]
-    pub(crate) fn end(&self) {
-        let polling = self.seq.load(Ordering::Relaxed);
-        self.seq.store(polling + (4 - POLLING), Ordering::Release);
+    pub(crate) fn take_verdict(&self) -> Option<Duration> {
+        let verdict = self.verdict.load(Ordering::Acquire);
+        if verdict == 0 || verdict != self.seq.load(Ordering::Relaxed) {
+            return None;
+        }
+        self.verdict.store(0, Ordering::Relaxed);
+        Some(Duration::from_millis(
+            self.verdict_ms.load(Ordering::Relaxed),
+        ))
     }
-}
-
-/// After a poll on this thread's worker, before [`WorkerProbe::end`]: the
-/// stall verdict the monitor left for this very poll, if any (strict mode),
-/// as the time it was stuck.
-#[inline]
-pub(crate) fn take_verdict() -> Option<Duration> {
-    let core = context::current_worker()?;
-    let probe = core.probe();
-    let verdict = probe.verdict.load(Ordering::Acquire);
-    if verdict == 0 || verdict != probe.seq.load(Ordering::Relaxed) {
-        return None;
-    }
-    probe.verdict.store(0, Ordering::Relaxed);
-    Some(Duration::from_millis(
-        probe.verdict_ms.load(Ordering::Relaxed),
-    ))
 }
 
 /// What the monitor remembers about one worker.
@@ -159,7 +147,7 @@ pub(crate) fn run_monitor(shared: Arc<Shared>) {
             if role == ACTIVE {
                 all_asleep &= asleep;
             }
-            if role == FREE || asleep || seq % 4 != POLLING || seq != seen.polls {
+            if role == FREE || asleep || seq % 2 == 0 || seq != seen.polls {
                 *seen = Seen {
                     polls: seq,
                     since: now,
@@ -172,12 +160,14 @@ pub(crate) fn run_monitor(shared: Arc<Shared>) {
             if stuck < threshold || (seen.reported || !report) && (seen.handed_off || !compensate) {
                 continue;
             }
-            // Seqlock read: the id and location belong to poll `seq` if
-            // `seq` is unchanged after reading them.
+            // Seqlock read: the id belongs to poll `seq` if `seq` is
+            // unchanged after reading it (the Acquire load of `seq` above
+            // sees that poll's id store; a later poll's id store comes after
+            // `end`'s store and Release fence, which this fence then makes
+            // visible).
             let task = probe.task.load(Ordering::Relaxed);
-            let location = probe.location.load(Ordering::Relaxed);
             fence(Ordering::Acquire);
-            if probe.seq.load(Ordering::Relaxed) != seq || location.is_null() {
+            if probe.seq.load(Ordering::Relaxed) != seq {
                 continue;
             }
             // Hand the stuck worker's work to another thread first: that is
@@ -192,23 +182,19 @@ pub(crate) fn run_monitor(shared: Arc<Shared>) {
             if !report || seen.reported {
                 continue;
             }
+            // The task is live while it is being polled; if it is gone, the
+            // poll ended since the check above.
+            let Some((task, location)) = shared.owned.describe(task) else {
+                continue;
+            };
             seen.reported = true;
-            // SAFETY: non-null values stored here are `&'static Location`s.
-            let location: &'static Location<'static> = unsafe { &*location };
             if strict {
                 probe
                     .verdict_ms
                     .store(stuck.as_millis() as u64, Ordering::Relaxed);
                 probe.verdict.store(seq, Ordering::Release);
             }
-            let mut report = Report::stall(
-                shared.owned.describe(task),
-                location,
-                worker,
-                stuck,
-                threshold,
-                strict,
-            );
+            let mut report = Report::stall(task, location, worker, stuck, threshold, strict);
             match outcome {
                 Some(Ok(())) => report.message.push_str(
                     ". Meanwhile another thread took over the rest of this worker's tasks \

@@ -61,6 +61,8 @@ pub(crate) struct WorkerCore {
     /// Whether the stall watchdog runs (go-check is not `Off`, or
     /// compensation is on): polls are published to it.
     watched: bool,
+    /// Whether go-check is `Strict` (a stalled task is failed).
+    strict: bool,
     /// A spare buffer for the deferred wakers, swapped with the slot's list
     /// so they are woken outside its lock and no allocation is lost.
     spare_deferred: RefCell<Vec<Waker>>,
@@ -83,17 +85,18 @@ impl WorkerCore {
     }
 
     /// Polls one task with a fresh budget, published to the watchdog
-    /// (unless no watchdog runs).
+    /// (unless no watchdog runs); in strict mode the task reads the
+    /// watchdog's verdict on the poll from the probe.
     #[inline]
     fn poll(&self, task: Notified) {
         budget::reset(budget::DEFAULT);
         if WATCHDOG && self.watched {
             let probe = self.probe();
             probe.begin(task.header());
-            task.run();
+            task.run(self.strict.then_some(probe));
             probe.end();
         } else {
-            task.run();
+            task.run(None);
         }
     }
 
@@ -356,6 +359,7 @@ impl WorkerCore {
             watched: config.go_check != parkway_go_check::GoCheck::Off
                 || (config.compensate && config.compensation_threads > 0),
             spare_deferred: RefCell::new(Vec::new()),
+            strict: config.go_check == parkway_go_check::GoCheck::Strict,
         }
     }
 

@@ -7,6 +7,7 @@
 //! shard (no task can join afterwards: a task spawned then is cancelled at
 //! once) and takes the tasks out.
 
+use std::panic::Location;
 use std::ptr::NonNull;
 
 use crossbeam_utils::CachePadded;
@@ -117,9 +118,10 @@ impl OwnedTasks {
         all
     }
 
-    /// "task 12 `name`" (or "task 12") for the live task with id `id`;
-    /// found under its shard's lock, so the task cannot be freed meanwhile.
-    pub(crate) fn describe(&self, id: u64) -> String {
+    /// "task 12 `name`" (or "task 12") and the spawn location of the live
+    /// task with id `id`, if it is still live; found under its shard's
+    /// lock, so the task cannot be freed meanwhile.
+    pub(crate) fn describe(&self, id: u64) -> Option<(String, &'static Location<'static>)> {
         let shard = self.shards[id as usize & self.mask].lock();
         let mut cursor = shard.head;
         while let Some(ptr) = cursor {
@@ -127,15 +129,16 @@ impl OwnedTasks {
             // and we hold the shard's lock, which guards the links.
             let header = unsafe { ptr.as_ref() };
             if header.id.as_u64() == id {
-                return match &header.name {
+                let name = match &header.name {
                     Some(name) => format!("task {id} `{name}`"),
                     None => format!("task {id}"),
                 };
+                return Some((name, header.location));
             }
             // SAFETY: as above.
             cursor = unsafe { (*header.links.get()).next };
         }
-        format!("task {id}")
+        None
     }
 
     /// Tasks linked now (a moment's count).

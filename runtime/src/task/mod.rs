@@ -18,6 +18,8 @@ mod yield_now;
 use std::fmt;
 use std::num::NonZeroU64;
 use std::ptr::NonNull;
+
+use crate::executor::watchdog::WorkerProbe;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 pub use builder::Builder;
@@ -90,12 +92,15 @@ impl Notified {
         unsafe { self.ptr.as_ref() }
     }
 
-    /// Polls (or cancels) the task, consuming the entry.
-    pub(crate) fn run(self) {
+    /// Polls (or cancels) the task, consuming the entry. With `probe`
+    /// (strict go-check), a stall verdict the watchdog left there for this
+    /// poll fails the task.
+    #[inline]
+    pub(crate) fn run(self, probe: Option<&WorkerProbe>) {
         let ptr = self.into_raw();
         // SAFETY: the entry's reference passes to `run`, whose vtable
         // matches the cell.
-        unsafe { (ptr.as_ref().vtable.run)(ptr) }
+        unsafe { (ptr.as_ref().vtable.run)(ptr, probe) }
     }
 }
 

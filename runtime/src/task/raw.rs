@@ -17,6 +17,7 @@ use std::ptr::NonNull;
 use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 
+use crate::executor::watchdog::WorkerProbe;
 use crate::executor::Shared;
 use crate::task::error::JoinError;
 use crate::task::list::Links;
@@ -51,7 +52,7 @@ pub(crate) struct Header {
 pub(crate) struct Vtable {
     /// Polls (or cancels) the task for the queue entry that owned one
     /// reference, which the call consumes.
-    pub(crate) run: unsafe fn(NonNull<Header>),
+    pub(crate) run: unsafe fn(NonNull<Header>, Option<&WorkerProbe>),
     /// Frees the cell.
     pub(crate) dealloc: unsafe fn(NonNull<Header>),
     /// `JoinHandle::poll`: writes `Poll::Ready(output)` to `dst` (a
@@ -164,7 +165,7 @@ unsafe fn dealloc<F: Future>(ptr: NonNull<Header>) {
 /// # Safety
 /// `ptr` is a live `Cell<F>`, and the caller hands over one reference (the
 /// queue entry's).
-unsafe fn run<F>(ptr: NonNull<Header>)
+unsafe fn run<F>(ptr: NonNull<Header>, probe: Option<&WorkerProbe>)
 where
     F: Future + Send + 'static,
     F::Output: Send + 'static,
@@ -207,7 +208,7 @@ where
 
     // Strict go-check: a poll the watchdog judged stuck fails the task,
     // whatever the poll returned (a panic keeps its own error).
-    if let Some(stuck) = crate::executor::watchdog::take_verdict() {
+    if let Some(stuck) = probe.and_then(WorkerProbe::take_verdict) {
         if polled.is_ok() {
             // Dropped here, outside any lock; a panicking drop is caught
             // like any output's.
