@@ -28,9 +28,9 @@ fn main() {
         std::process::exit(2);
     };
     let (iters, f): (u32, fn(&Runtime)) = match workload.as_str() {
-        "spawn_many_local" => (20, p::spawn_many_local),
-        "ping_pong" => (50, p::ping_pong),
-        "yield_many" => (10, p::yield_many),
+        "spawn_many_local" => (100, p::spawn_many_local),
+        "ping_pong" => (500, p::ping_pong),
+        "yield_many" => (30, p::yield_many),
         _ => {
             eprintln!("{usage}");
             std::process::exit(2);

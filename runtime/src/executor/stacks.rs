@@ -165,7 +165,10 @@ impl StackSlot {
 
 /// The line added when frames look missing; also what tests look for.
 #[cfg_attr(
-    not(all(target_os = "linux", any(target_arch = "x86_64", target_arch = "aarch64"))),
+    not(all(
+        target_os = "linux",
+        any(target_arch = "x86_64", target_arch = "aarch64")
+    )),
     allow(dead_code, reason = "only the Linux implementation writes the hint")
 )]
 const FRAME_POINTER_HINT: &str = "frame pointers look missing";
@@ -266,7 +269,11 @@ mod imp {
     /// The executable `PT_LOAD` segments of every loaded object.
     fn text_ranges() -> Vec<(usize, usize)> {
         /// `dl_iterate_phdr` callback: appends the object's code ranges.
-        extern "C" fn each(info: *mut libc::dl_phdr_info, _size: usize, data: *mut c_void) -> c_int {
+        extern "C" fn each(
+            info: *mut libc::dl_phdr_info,
+            _size: usize,
+            data: *mut c_void,
+        ) -> c_int {
             // SAFETY: `data` is the `&mut Vec` passed below, alive and not
             // otherwise borrowed during `dl_iterate_phdr`.
             let out = unsafe { &mut *data.cast::<Vec<(usize, usize)>>() };
@@ -278,7 +285,8 @@ mod imp {
             }
             // SAFETY: `dlpi_phdr` points to `dlpi_phnum` program headers
             // that stay valid during the callback.
-            let phdrs = unsafe { std::slice::from_raw_parts(info.dlpi_phdr, usize::from(info.dlpi_phnum)) };
+            let phdrs =
+                unsafe { std::slice::from_raw_parts(info.dlpi_phdr, usize::from(info.dlpi_phnum)) };
             for ph in phdrs {
                 if ph.p_type == libc::PT_LOAD && ph.p_flags & libc::PF_X != 0 {
                     let lo = (info.dlpi_addr as usize).wrapping_add(ph.p_vaddr as usize);
@@ -428,7 +436,12 @@ mod imp {
             }
             #[cfg(target_arch = "aarch64")]
             {
-                Regs { ip: mc.pc as usize, fp: mc.regs[29] as usize, sp: mc.sp as usize, lr: mc.regs[30] as usize }
+                Regs {
+                    ip: mc.pc as usize,
+                    fp: mc.regs[29] as usize,
+                    sp: mc.sp as usize,
+                    lr: mc.regs[30] as usize,
+                }
             }
         }
     }
@@ -629,7 +642,9 @@ mod imp {
         let errno = unsafe { *libc::__errno_location() };
         #[cfg(test)]
         let _ = SIGNALS_SEEN.try_with(|n| n.fetch_add(1, Ordering::Relaxed));
-        let slot = CURRENT.try_with(|c| c.load(Ordering::Relaxed)).unwrap_or(ptr::null_mut());
+        let slot = CURRENT
+            .try_with(|c| c.load(Ordering::Relaxed))
+            .unwrap_or(ptr::null_mut());
         if !slot.is_null() && !ctx.is_null() {
             // SAFETY: `CURRENT` is set only between this thread's
             // `register` and `unregister`, and a slot is not dropped while
@@ -655,7 +670,12 @@ mod imp {
                 if s & PHASE != REQUESTED {
                     return; // no request, or one abandoned: write nothing
                 }
-                match self.state.compare_exchange_weak(s, (s & !PHASE) | WRITING, Ordering::Acquire, Ordering::Acquire) {
+                match self.state.compare_exchange_weak(
+                    s,
+                    (s & !PHASE) | WRITING,
+                    Ordering::Acquire,
+                    Ordering::Acquire,
+                ) {
                     Ok(_) => break,
                     Err(now) => s = now,
                 }
@@ -664,10 +684,19 @@ mod imp {
             // buffer writes, for a monitor validating its copy.
             fence(Ordering::Release);
             let gen = s & GEN;
-            self.frames.record(regs, self.stack_lo.load(Ordering::Relaxed), self.stack_hi.load(Ordering::Relaxed));
+            self.frames.record(
+                regs,
+                self.stack_lo.load(Ordering::Relaxed),
+                self.stack_hi.load(Ordering::Relaxed),
+            );
             let mut s = self.state.load(Ordering::Relaxed);
             while s & GEN == gen && s & PHASE == WRITING {
-                match self.state.compare_exchange_weak(s, (s & !PHASE) | DONE, Ordering::Release, Ordering::Relaxed) {
+                match self.state.compare_exchange_weak(
+                    s,
+                    (s & !PHASE) | DONE,
+                    Ordering::Release,
+                    Ordering::Relaxed,
+                ) {
                     Ok(_) => return,
                     Err(now) => s = now,
                 }
@@ -688,7 +717,12 @@ mod imp {
                     continue;
                 }
                 let gen = next_gen(s);
-                match self.state.compare_exchange_weak(s, gen | REGISTERING, Ordering::Acquire, Ordering::Relaxed) {
+                match self.state.compare_exchange_weak(
+                    s,
+                    gen | REGISTERING,
+                    Ordering::Acquire,
+                    Ordering::Relaxed,
+                ) {
                     Ok(_) => break gen,
                     Err(now) => s = now,
                 }
@@ -708,7 +742,8 @@ mod imp {
             let me = ptr::from_ref(self).cast_mut();
             // First: this thread's handler no longer touches the slot.
             CURRENT.with(|c| {
-                let _ = c.compare_exchange(me, ptr::null_mut(), Ordering::Relaxed, Ordering::Relaxed);
+                let _ =
+                    c.compare_exchange(me, ptr::null_mut(), Ordering::Relaxed, Ordering::Relaxed);
             });
             compiler_fence(Ordering::SeqCst);
             let tid = gettid();
@@ -716,7 +751,10 @@ mod imp {
             let mut s = self.state.load(Ordering::Acquire);
             loop {
                 let phase = s & PHASE;
-                if phase == UNREGISTERED || phase == REGISTERING || self.tid.load(Ordering::Relaxed) != tid {
+                if phase == UNREGISTERED
+                    || phase == REGISTERING
+                    || self.tid.load(Ordering::Relaxed) != tid
+                {
                     return; // not registered, or registered by another thread
                 }
                 if s & KILLING != 0 {
@@ -725,7 +763,12 @@ mod imp {
                     s = self.state.load(Ordering::Acquire);
                     continue;
                 }
-                match self.state.compare_exchange_weak(s, (s & GEN) | UNREGISTERED, Ordering::AcqRel, Ordering::Acquire) {
+                match self.state.compare_exchange_weak(
+                    s,
+                    (s & GEN) | UNREGISTERED,
+                    Ordering::AcqRel,
+                    Ordering::Acquire,
+                ) {
                     Ok(_) => return,
                     Err(now) => s = now,
                 }
@@ -739,7 +782,11 @@ mod imp {
             let mut s = self.state.load(Ordering::Acquire);
             let gen = loop {
                 match s & PHASE {
-                    UNREGISTERED => return Err("no live stack: no thread is registered on this worker slot".into()),
+                    UNREGISTERED => {
+                        return Err(
+                            "no live stack: no thread is registered on this worker slot".into()
+                        )
+                    }
                     REGISTERING => {
                         backoff(&mut spins);
                         s = self.state.load(Ordering::Acquire);
@@ -756,7 +803,11 @@ mod imp {
                             Err(now) => s = now,
                         }
                     }
-                    _ => return Err("no live stack: another capture of this worker is in progress".into()),
+                    _ => {
+                        return Err(
+                            "no live stack: another capture of this worker is in progress".into(),
+                        )
+                    }
                 }
             };
             // `KILLING` holds `register`/`unregister` off: `tid` is the
@@ -777,13 +828,16 @@ mod imp {
             loop {
                 let s = self.state.load(Ordering::Acquire);
                 if s & GEN != gen {
-                    return Err("no live stack: the worker slot changed threads during the capture".into());
+                    return Err(
+                        "no live stack: the worker slot changed threads during the capture".into(),
+                    );
                 }
                 match s & PHASE {
                     DONE => break,
-                    UNREGISTERED => {
-                        return Err("no live stack: the thread stopped running the worker before it answered".into())
-                    }
+                    UNREGISTERED => return Err(
+                        "no live stack: the thread stopped running the worker before it answered"
+                            .into(),
+                    ),
                     _ => {}
                 }
                 if Instant::now() >= deadline {
@@ -791,7 +845,12 @@ mod imp {
                     // handler finds nothing to answer or cannot publish.
                     if self
                         .state
-                        .compare_exchange(s, (s & !PHASE) | IDLE, Ordering::AcqRel, Ordering::Acquire)
+                        .compare_exchange(
+                            s,
+                            (s & !PHASE) | IDLE,
+                            Ordering::AcqRel,
+                            Ordering::Acquire,
+                        )
                         .is_ok()
                     {
                         return Err(format!(
@@ -816,12 +875,19 @@ mod imp {
             let mut s = self.state.load(Ordering::Relaxed);
             loop {
                 if s & GEN != gen {
-                    return Err("no live stack: the worker slot changed threads during the capture".into());
+                    return Err(
+                        "no live stack: the worker slot changed threads during the capture".into(),
+                    );
                 }
                 if s & PHASE != DONE {
                     break; // unregistered meanwhile: the copy is still whole
                 }
-                match self.state.compare_exchange_weak(s, (s & !PHASE) | IDLE, Ordering::Release, Ordering::Relaxed) {
+                match self.state.compare_exchange_weak(
+                    s,
+                    (s & !PHASE) | IDLE,
+                    Ordering::Release,
+                    Ordering::Relaxed,
+                ) {
                     Ok(_) => break,
                     Err(now) => s = now,
                 }
@@ -833,7 +899,12 @@ mod imp {
         fn abandon(&self, gen: u64) {
             let mut s = self.state.load(Ordering::Relaxed);
             while s & GEN == gen && matches!(s & PHASE, REQUESTED | WRITING | DONE) {
-                match self.state.compare_exchange_weak(s, (s & !PHASE) | IDLE, Ordering::AcqRel, Ordering::Relaxed) {
+                match self.state.compare_exchange_weak(
+                    s,
+                    (s & !PHASE) | IDLE,
+                    Ordering::AcqRel,
+                    Ordering::Relaxed,
+                ) {
                     Ok(_) => return,
                     Err(now) => s = now,
                 }
@@ -845,8 +916,14 @@ mod imp {
     /// (through `process_vm_readv`), or `None` if unreadable or refused.
     fn read_code<const N: usize>(addr: usize) -> Option<[u8; N]> {
         let mut buf = [0u8; N];
-        let local = libc::iovec { iov_base: buf.as_mut_ptr().cast(), iov_len: N };
-        let remote = libc::iovec { iov_base: addr as *mut c_void, iov_len: N };
+        let local = libc::iovec {
+            iov_base: buf.as_mut_ptr().cast(),
+            iov_len: N,
+        };
+        let remote = libc::iovec {
+            iov_base: addr as *mut c_void,
+            iov_len: N,
+        };
         // SAFETY: `local` describes `buf`, writable for `N` bytes; the
         // kernel validates `remote` and fails instead of faulting.
         let n = unsafe { libc::process_vm_readv(libc::getpid(), &local, 1, &remote, 1, 0) };
@@ -878,43 +955,179 @@ mod imp {
         }
     }
 
-    /// How a recorded address was found.
-    #[derive(Clone, Copy, PartialEq, Eq)]
-    enum Source {
-        /// The interrupted instruction pointer.
-        Ip,
-        /// Found by scanning the stack (a heuristic).
-        Scanned,
-        /// Found by following frame pointers.
-        Chained,
+    /// Where the call instruction before `ret` goes, when that can be read
+    /// off the code: a direct call, or (x86_64) an indirect call through a
+    /// RIP-relative slot (the GOT); a PLT stub is followed to its target.
+    fn call_target(ret: usize) -> Option<usize> {
+        #[cfg(target_arch = "x86_64")]
+        {
+            let b: [u8; 6] = read_code(ret.checked_sub(6)?)?;
+            let target = if b[1] == 0xe8 {
+                let rel = i32::from_le_bytes([b[2], b[3], b[4], b[5]]);
+                ret.wrapping_add_signed(rel as isize)
+            } else if b[0] == 0xff && b[1] == 0x15 {
+                let rel = i32::from_le_bytes([b[2], b[3], b[4], b[5]]);
+                usize::from_ne_bytes(read_code(ret.wrapping_add_signed(rel as isize))?)
+            } else {
+                return None;
+            };
+            // A PLT stub: [endbr64] [bnd] jmp *disp32(%rip).
+            let code: [u8; 11] = read_code(target)?;
+            let mut at = if code[..4] == [0xf3, 0x0f, 0x1e, 0xfa] {
+                4
+            } else {
+                0
+            };
+            if code[at] == 0xf2 {
+                at += 1;
+            }
+            if code[at] == 0xff && code[at + 1] == 0x25 {
+                let rel = i32::from_le_bytes(code[at + 2..at + 6].try_into().ok()?);
+                let next = target
+                    .wrapping_add(at + 6)
+                    .wrapping_add_signed(rel as isize);
+                return Some(usize::from_ne_bytes(read_code(next)?));
+            }
+            Some(target)
+        }
+        #[cfg(target_arch = "aarch64")]
+        {
+            let insn = u32::from_le_bytes(read_code(ret.checked_sub(4)?)?);
+            if insn & 0xfc00_0000 != 0x9400_0000 {
+                return None;
+            }
+            // imm26, sign-extended, in instructions.
+            let imm = (((insn & 0x03ff_ffff) << 6) as i32 >> 6) as isize * 4;
+            Some((ret - 4).wrapping_add_signed(imm))
+        }
+    }
+
+    /// The name of the function containing `addr` (the outermost of the
+    /// inlined frames there: the one the code belongs to).
+    fn function_name(addr: usize) -> Option<String> {
+        let mut name = None;
+        resolve_exactly(addr, |sym| {
+            name = sym.name().map(|n| format!("{n:#}"));
+        });
+        name
+    }
+
+    /// The name of the function a call before `ret` enters, if known.
+    fn callee(ret: usize) -> Option<String> {
+        call_target(ret).and_then(function_name)
+    }
+
+    /// Keeps the scanned words (innermost first) that look like live
+    /// return addresses: each follows a call, and, walking outwards in,
+    /// each lies in the function the call above it entered when that is
+    /// known (the first chain frame's call gives the outermost one). This
+    /// drops most stale return addresses left in uninitialized stack slots.
+    fn filter_scanned(
+        scanned: &[usize],
+        first_chained: Option<usize>,
+        ip_function: Option<String>,
+    ) -> Vec<usize> {
+        let pass = |anchor: Option<String>| {
+            let mut want = anchor;
+            let mut kept = Vec::new();
+            for &ret in scanned.iter().rev() {
+                if follows_call(ret) == Some(false) {
+                    continue;
+                }
+                if want.is_some() && function_name(ret.wrapping_sub(1)) != want {
+                    continue;
+                }
+                kept.push(ret);
+                want = callee(ret);
+            }
+            kept.reverse();
+            kept
+        };
+        let anchor = first_chained.and_then(callee);
+        let mut kept = pass(anchor.clone());
+        if kept.is_empty() && anchor.is_some() {
+            kept = pass(None); // a tail call broke the expectation
+        }
+        // A return address into the interrupted function itself, innermost:
+        // stale (on aarch64, the link register of a non-leaf function).
+        if ip_function.is_some()
+            && kept.first().map(|&r| function_name(r.wrapping_sub(1))) == Some(ip_function)
+        {
+            kept.remove(0);
+        }
+        kept
+    }
+
+    /// Whether this build keeps frame pointers: does a non-inlined function
+    /// of this crate (built with the same flags as the user's code, in the
+    /// usual case) set up a frame record?
+    fn built_with_frame_pointers() -> bool {
+        /// A function with no need for a frame of its own.
+        #[inline(never)]
+        fn probe(x: usize) -> usize {
+            std::hint::black_box(x) ^ 1
+        }
+        static ANSWER: OnceLock<bool> = OnceLock::new();
+        *ANSWER.get_or_init(|| {
+            let f = probe as fn(usize) -> usize as usize;
+            #[cfg(target_arch = "x86_64")]
+            {
+                // [endbr64] push %rbp; mov %rsp,%rbp
+                let Some(code) = read_code::<8>(f) else {
+                    return true;
+                };
+                let code = if code[..4] == [0xf3, 0x0f, 0x1e, 0xfa] {
+                    &code[4..]
+                } else {
+                    &code[..]
+                };
+                code[..4] == [0x55, 0x48, 0x89, 0xe5]
+            }
+            #[cfg(target_arch = "aarch64")]
+            {
+                // mov x29, sp among the first instructions.
+                let Some(code) = read_code::<16>(f) else {
+                    return true;
+                };
+                code.chunks_exact(4)
+                    .any(|i| u32::from_le_bytes([i[0], i[1], i[2], i[3]]) == 0x9100_03fd)
+            }
+        })
     }
 
     /// One symbolized name at an address (several when inlined).
     struct Line {
         /// Demangled name without hash.
         name: Option<String>,
-        /// Source file.
+        /// Source file, relative to the working directory when under it.
         file: Option<String>,
         /// Source line.
         line: Option<u32>,
-        /// Start of the function.
-        start: Option<usize>,
     }
 
-    /// Symbolizes `addr` (already adjusted to point into the call).
+    /// `backtrace::resolve` for the code at `addr` itself: `resolve`
+    /// subtracts one (it expects return addresses), so this adds it back.
+    fn resolve_exactly(addr: usize, cb: impl FnMut(&backtrace::Symbol)) {
+        backtrace::resolve(addr.wrapping_add(1) as *mut c_void, cb);
+    }
+
+    /// Symbolizes the code at `addr` (for a return address, pass the
+    /// address minus one: the call).
     fn resolve(addr: usize) -> Vec<Line> {
         let mut out = Vec::new();
         let cwd = std::env::current_dir().ok();
-        backtrace::resolve(addr as *mut c_void, |sym| {
+        resolve_exactly(addr, |sym| {
             let file = sym.filename().map(|f| {
-                let f = cwd.as_deref().and_then(|cwd| f.strip_prefix(cwd).ok()).unwrap_or(f);
+                let f = cwd
+                    .as_deref()
+                    .and_then(|cwd| f.strip_prefix(cwd).ok())
+                    .unwrap_or(f);
                 f.display().to_string()
             });
             out.push(Line {
                 name: sym.name().map(|n| format!("{n:#}")),
                 file,
                 line: sym.lineno(),
-                start: sym.addr().map(|a| a as usize),
             });
         });
         out
@@ -922,7 +1135,9 @@ mod imp {
 
     /// Whether a function name is the user's rather than std's or libc's.
     fn is_user_frame(name: &str) -> bool {
-        const NOT_USER: [&str; 6] = ["std::", "core::", "alloc::", "<std::", "<core::", "<alloc::"];
+        const NOT_USER: [&str; 6] = [
+            "std::", "core::", "alloc::", "<std::", "<core::", "<alloc::",
+        ];
         name.contains("::") && !NOT_USER.iter().any(|p| name.starts_with(p))
     }
 
@@ -931,36 +1146,26 @@ mod imp {
     fn format_stack(snap: &Snapshot) -> String {
         let scanned_end = 1 + snap.scanned;
         let chain_end = (scanned_end + snap.chained).min(MAX_FRAMES);
-        let mut frames = Vec::with_capacity(chain_end);
-        for (i, &addr) in snap.addrs[..chain_end].iter().enumerate() {
-            let source = match i {
-                0 => Source::Ip,
-                i if i < scanned_end => Source::Scanned,
-                _ => Source::Chained,
-            };
-            if source == Source::Scanned && follows_call(addr) == Some(false) {
-                continue;
-            }
-            frames.push((addr, source));
-        }
+        let ip = snap.addrs[0];
+        let chain = &snap.addrs[scanned_end..chain_end];
+        let scanned = filter_scanned(
+            &snap.addrs[1..scanned_end],
+            chain.first().copied(),
+            function_name(ip),
+        );
 
         let mut out = String::new();
-        if std::env::var_os("STACKS_DEBUG").is_some() { let _ = writeln!(out, "DEBUG scanned={} chained={} addrs={:x?}", snap.scanned, snap.chained, &snap.addrs[..chain_end]); }
-        let mut index = 0;
         let mut user_frames = 0;
-        let mut ip_function = None;
-        for (addr, source) in frames {
+        let frames = std::iter::once((ip, ""))
+            .chain(scanned.iter().map(|&a| (a, "  (scanned)")))
+            .chain(chain.iter().map(|&a| (a, "")));
+        for (index, (addr, mark)) in frames.enumerate() {
             // Return addresses point after the call; `- 1` names the call.
-            let lines = resolve(if source == Source::Ip { addr } else { addr.wrapping_sub(1) });
-            let start = lines.first().and_then(|l| l.start);
-            if source == Source::Ip {
-                ip_function = start;
-            } else if source == Source::Scanned && index == 1 && start.is_some() && start == ip_function {
-                // A stale return address into the interrupted function
-                // itself (on aarch64: the link register of a non-leaf).
-                continue;
-            }
-            let mark = if source == Source::Scanned { "  (scanned)" } else { "" };
+            let lines = resolve(if index == 0 {
+                addr
+            } else {
+                addr.wrapping_sub(1)
+            });
             if lines.is_empty() {
                 let _ = writeln!(out, "{index:>3}: {addr:#x}  <unknown>{mark}");
             }
@@ -968,13 +1173,11 @@ mod imp {
                 if k == 0 {
                     let _ = write!(out, "{index:>3}: ");
                 } else {
-                    out.push_str("     ");
+                    out.push_str("     "); // inlined into the frame above
                 }
                 match &l.name {
                     Some(n) => {
-                        if is_user_frame(n) {
-                            user_frames += 1;
-                        }
+                        user_frames += usize::from(is_user_frame(n));
                         out.push_str(n);
                     }
                     None => {
@@ -987,15 +1190,18 @@ mod imp {
                 out.push_str(mark);
                 out.push('\n');
             }
-            index += 1;
         }
-        if snap.chained <= 1 || user_frames == 0 {
+        let omitted = !built_with_frame_pointers();
+        if omitted || chain.len() <= 1 || user_frames == 0 {
+            let why = if omitted {
+                "this build omits them, so frames between the ones shown can be missing".to_string()
+            } else {
+                format!("the frame-pointer chain gave {} frame(s)", chain.len())
+            };
             let _ = writeln!(
                 out,
-                "  ({FRAME_POINTER_HINT}: {} frame(s) came from the frame-pointer chain{}; \
-                 build with RUSTFLAGS=\"-C force-frame-pointers=yes\" for the full stack)",
-                snap.chained,
-                if snap.scanned > 0 { ", the frames marked (scanned) are a best guess" } else { "" },
+                "  ({FRAME_POINTER_HINT}: {why}; frames marked (scanned) are a best guess; \
+                 build with RUSTFLAGS=\"-C force-frame-pointers=yes\" for the full stack)"
             );
         }
         out
@@ -1048,8 +1254,10 @@ mod tests {
     const TIMEOUT: Duration = Duration::from_secs(2);
 
     /// Whether live stacks exist on this platform.
-    const SUPPORTED: bool =
-        cfg!(all(target_os = "linux", any(target_arch = "x86_64", target_arch = "aarch64")));
+    const SUPPORTED: bool = cfg!(all(
+        target_os = "linux",
+        any(target_arch = "x86_64", target_arch = "aarch64")
+    ));
 
     /// The frames of `stack` name `function`, or (only when the text says
     /// frame pointers are missing) at least hold a frame line.
@@ -1057,7 +1265,10 @@ mod tests {
         if stack.contains(FRAME_POINTER_HINT) {
             assert!(stack.contains("  0: "), "no frame at all:\n{stack}");
         } else {
-            assert!(stack.contains(function), "{function} missing from:\n{stack}");
+            assert!(
+                stack.contains(function),
+                "{function} missing from:\n{stack}"
+            );
         }
     }
 
@@ -1085,7 +1296,10 @@ mod tests {
             thread::sleep(Duration::from_millis(200)); // well inside the sleep
             let stack = slot.capture(TIMEOUT);
             let (slept, signals) = sleeper.join().unwrap();
-            assert!(slept >= Duration::from_secs(2), "the signal cut the sleep short: {slept:?}");
+            assert!(
+                slept >= Duration::from_secs(2),
+                "the signal cut the sleep short: {slept:?}"
+            );
             if !SUPPORTED {
                 assert!(stack.is_err());
                 return;
@@ -1211,8 +1425,12 @@ mod tests {
                         ok += 1;
                     }
                     Err(e) => {
-                        let known =
-                            ["no thread is registered", "stopped running", "changed threads", "did not answer"];
+                        let known = [
+                            "no thread is registered",
+                            "stopped running",
+                            "changed threads",
+                            "did not answer",
+                        ];
                         assert!(known.iter().any(|k| e.contains(k)), "{e}");
                     }
                 }
@@ -1223,7 +1441,10 @@ mod tests {
             // Every answer came from a signal; a signal after unregister
             // would be extra, but cannot be told apart from an unanswered
             // one here: the bound is the number of captures.
-            assert!(signals >= ok && signals <= captures, "{signals} signals, {ok} answers, {captures} captures");
+            assert!(
+                signals >= ok && signals <= captures,
+                "{signals} signals, {ok} answers, {captures} captures"
+            );
         });
     }
 
@@ -1231,6 +1452,9 @@ mod tests {
     fn enabled_reads_the_environment_once() {
         let first = super::enabled();
         assert_eq!(super::enabled(), first);
-        assert_eq!(first, std::env::var_os("PARKWAY_GO_CHECK_BACKTRACE").is_some_and(|v| v == "1"));
+        assert_eq!(
+            first,
+            std::env::var_os("PARKWAY_GO_CHECK_BACKTRACE").is_some_and(|v| v == "1")
+        );
     }
 }
