@@ -157,6 +157,13 @@ impl RuntimeMetrics {
     pub fn num_sleeping_workers(&self) -> usize {
         self.shared.idle.num_sleeping()
     }
+
+    /// How many times a stalled worker's tasks were handed to another
+    /// thread so far (see [`Builder::compensate`](crate::Builder::compensate)).
+    /// Anything but zero means some go block blocks its thread.
+    pub fn num_handoffs(&self) -> u64 {
+        self.shared.handoff.num_handoffs()
+    }
 }
 
 impl fmt::Debug for RuntimeMetrics {
@@ -165,6 +172,7 @@ impl fmt::Debug for RuntimeMetrics {
             .field("num_workers", &self.num_workers())
             .field("num_alive_tasks", &self.num_alive_tasks())
             .field("num_pending_timers", &self.num_pending_timers())
+            .field("num_handoffs", &self.num_handoffs())
             .finish()
     }
 }

@@ -132,6 +132,7 @@ fn work_goes_on_while_every_worker_is_stuck() {
         );
         // Two stand-in threads started (they count as runtime threads).
         assert_eq!(r.threads.load(Ordering::SeqCst), 4);
+        assert_eq!(r.rt.handle().metrics().num_handoffs(), 2);
         let reports = r.reports.lock().unwrap();
         assert_eq!(reports.len(), 2, "{reports:#?}");
         for report in reports.iter() {
@@ -153,6 +154,7 @@ fn without_compensation_the_stuck_workers_hold_everything_up() {
         let done = r.rt.block_on(ping_pong(10, 10));
         assert_eq!(done, 100);
         assert!(woke.load(Ordering::SeqCst));
+        assert_eq!(r.rt.handle().metrics().num_handoffs(), 0);
         assert_eq!(r.threads.load(Ordering::SeqCst), 2);
     });
 }

@@ -30,6 +30,7 @@
 
 use std::fmt;
 use std::io;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::thread;
 
@@ -70,6 +71,8 @@ pub(crate) struct Handoff {
     standby_cv: Condvar,
     /// Threads started for hand-offs, joined at shutdown.
     started: Mutex<Vec<thread::JoinHandle<()>>>,
+    /// Hand-offs made so far.
+    handoffs: AtomicU64,
 }
 
 /// What the standby threads share.
@@ -102,7 +105,18 @@ impl Handoff {
             standby: Mutex::new(Standby::default()),
             standby_cv: Condvar::new(),
             started: Mutex::new(Vec::new()),
+            handoffs: AtomicU64::new(0),
         }
+    }
+
+    /// Counts a hand-off made.
+    pub(crate) fn count(&self) {
+        self.handoffs.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Hand-offs made so far.
+    pub(crate) fn num_handoffs(&self) -> u64 {
+        self.handoffs.load(Ordering::Relaxed)
     }
 
     /// The monitor: hands the work of slot `stuck`, stuck in the poll with

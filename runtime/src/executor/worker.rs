@@ -384,6 +384,7 @@ impl WorkerCore {
         if !committed {
             return false;
         }
+        shared.handoff.count();
         // Their queue, through its stealer (the queue itself belongs to the
         // stuck thread).
         while let Steal::Success(()) | Steal::Retry = theirs.stealer.steal_batch(&self.local) {}
