@@ -127,11 +127,17 @@ impl Report {
             kind: ReportKind::CallbackPanic,
             op: Some(what),
             location: None,
-            message: if what == "waker" {
+            message: if what.starts_with("on_thread_") {
                 format!(
-                    "parkway go-check: a task's waker panicked when a channel woke it: \
-                     {panic_message}; the panic was caught, the channel and the other \
-                     waiters are unaffected. fix: look at the executor that made the waker"
+                    "parkway: the runtime's `{what}` hook panicked: {panic_message}; the panic \
+                     was caught and the thread goes on. fix: handle errors inside the hook"
+                )
+            } else if what == "waker" {
+                format!(
+                    "parkway go-check: a task's waker panicked when woken (by a channel, a \
+                     timer or the runtime): {panic_message}; the panic was caught, and what \
+                     woke it and the other waiters are unaffected. fix: look at the executor \
+                     or the code that made the waker"
                 )
             } else {
                 format!(

@@ -224,9 +224,6 @@ impl Runtime {
             for t in self.threads.drain(..) {
                 let _ = t.join();
             }
-            for t in shared.handoff.take_started() {
-                let _ = t.join();
-            }
         } else {
             // Detach: the stuck threads exit by themselves once their poll
             // returns.
@@ -248,6 +245,15 @@ impl Runtime {
                         let _ = monitor.join();
                     }
                 }
+            }
+        }
+        // The monitor starts the threads that stand in for stalled workers,
+        // and records their handles after starting them: with the monitor
+        // gone, every handle is recorded. They exited if the workers did
+        // (shutdown counts them).
+        if all_exited {
+            for t in shared.handoff.take_started() {
+                let _ = t.join();
             }
         }
         let _enter = context::enter(self.handle.clone());

@@ -71,6 +71,13 @@ fn stall_workers(rt: &Runtime, n: usize, d: Duration) -> Arc<AtomicBool> {
     woke
 }
 
+/// Waits (boundedly: the anti-hang limit fails the test) until `cond`.
+fn wait_until(cond: impl Fn() -> bool) {
+    while !cond() {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
 /// `pairs` ping-pong pairs, each exchanging `rounds` messages over
 /// unbuffered channels; returns when every pair is done, with the number
 /// of messages that came back.
@@ -130,8 +137,9 @@ fn work_goes_on_while_every_worker_is_stuck() {
             !woke.load(Ordering::SeqCst),
             "the ping-pongs finished only after the sleepers woke"
         );
-        // Two stand-in threads started (they count as runtime threads).
-        assert_eq!(r.threads.load(Ordering::SeqCst), 4);
+        // Two stand-in threads started (they count as runtime threads; the
+        // second may still be starting when the ping-pongs are done).
+        wait_until(|| r.threads.load(Ordering::SeqCst) == 4);
         assert_eq!(r.rt.handle().metrics().num_handoffs(), 2);
         let reports = r.reports.lock().unwrap();
         assert_eq!(reports.len(), 2, "{reports:#?}");
@@ -350,4 +358,69 @@ fn builder_refuses_too_many_compensation_threads() {
         .build()
         .unwrap_err();
     assert_eq!(err.kind(), std::io::ErrorKind::InvalidInput);
+}
+
+#[test]
+fn a_task_the_stuck_poll_wakes_runs_while_the_stand_in_is_busy() {
+    // After the hand-off, the stuck poll spawns a task. The stand-in is
+    // never idle (a go block yields until that task ran), so it never
+    // steals: the task must reach it through the injector.
+    watchdog(|| {
+        let r = rig(1, GoCheck::Off, true, 2);
+        let child_ran = Arc::new(AtomicBool::new(false));
+        let stuck_woke = Arc::new(AtomicBool::new(false));
+        let (started_tx, started_rx) = mpsc::channel();
+        let (c, w) = (Arc::clone(&child_ran), Arc::clone(&stuck_woke));
+        r.rt.go(async move {
+            started_tx.send(()).unwrap();
+            // Stuck long enough to be handed off (threshold 50 ms).
+            std::thread::sleep(Duration::from_millis(400));
+            parkway::go(async move { c.store(true, Ordering::SeqCst) });
+            std::thread::sleep(Duration::from_millis(2_000));
+            w.store(true, Ordering::SeqCst);
+        });
+        started_rx.recv().unwrap();
+        let c = Arc::clone(&child_ran);
+        let ran = r.rt.block_on(r.rt.go(async move {
+            while !c.load(Ordering::SeqCst) {
+                parkway::yield_now().await;
+            }
+        }));
+        ran.unwrap();
+        assert!(!stuck_woke.load(Ordering::SeqCst));
+    });
+}
+
+#[test]
+fn zero_compensation_threads_turns_the_hand_off_off() {
+    watchdog(|| {
+        let r = rig(1, GoCheck::Warn, true, 0);
+        r.rt.block_on(r.rt.go(async { std::thread::sleep(Duration::from_millis(300)) }))
+            .unwrap();
+        assert_eq!(r.rt.handle().metrics().num_handoffs(), 0);
+        let reports = r.reports.lock().unwrap();
+        assert_eq!(reports.len(), 1, "{reports:#?}");
+        assert!(
+            !reports[0].message.contains("compensation"),
+            "{}",
+            reports[0].message
+        );
+    });
+}
+
+#[test]
+fn a_panicking_thread_start_hook_does_not_cost_a_worker_or_a_stand_in() {
+    watchdog(|| {
+        let rt = Runtime::builder()
+            .worker_threads(1)
+            .go_check(GoCheck::Off)
+            .stall_threshold(Duration::from_millis(50))
+            .on_thread_start(|| panic!("hook fails"))
+            .build()
+            .unwrap();
+        let woke = stall_workers(&rt, 1, Duration::from_secs(2));
+        assert_eq!(rt.block_on(ping_pong(10, 10)), 100);
+        assert!(!woke.load(Ordering::SeqCst));
+        assert_eq!(rt.handle().metrics().num_handoffs(), 1);
+    });
 }

@@ -20,7 +20,7 @@
 
 use std::ptr::NonNull;
 
-use loom::sync::atomic::{AtomicU8, Ordering};
+use loom::sync::atomic::{AtomicU64, AtomicU8, Ordering};
 use loom::sync::Arc;
 use loom::thread;
 
@@ -40,6 +40,15 @@ fn free(p: NonNull<usize>) -> usize {
     // SAFETY: every pointer here came from `item`, and the models free each
     // once (a double free is the bug they would then show).
     *unsafe { Box::from_raw(p.as_ptr()) }
+}
+
+/// Puts task `n` in the slot; returns the number of the task that came out
+/// (the displaced one, or `n` itself from a closed slot).
+fn put(lifo: &RawLifo<usize>, n: usize) -> Option<usize> {
+    match lifo.replace(item(n)) {
+        Ok(displaced) => displaced.map(free),
+        Err(back) => Some(free(back)),
+    }
 }
 
 /// One side of the slot model: the stuck owner or the hand-off.
@@ -66,8 +75,8 @@ fn lifo_close_races_the_stuck_owner() {
             taken
         });
         let mut out = Vec::new();
-        out.extend(slot.lifo.replace(item(1)).map(free));
-        out.extend(slot.lifo.replace(item(2)).map(free));
+        out.extend(put(&slot.lifo, 1));
+        out.extend(put(&slot.lifo, 2));
         out.extend(slot.lifo.take().map(free));
         let saw_replaced = slot.role.load(Ordering::Acquire) == REPLACED;
         if saw_replaced {
@@ -98,7 +107,7 @@ fn lifo_take_then_replace_race_the_close() {
             role: AtomicU8::new(ACTIVE),
         });
         let mut out = Vec::new();
-        out.extend(slot.lifo.replace(item(1)).map(free));
+        out.extend(put(&slot.lifo, 1));
         let s = Arc::clone(&slot);
         let hand_off = thread::spawn(move || {
             let taken = s.lifo.close().map(free);
@@ -106,13 +115,19 @@ fn lifo_take_then_replace_race_the_close() {
             taken
         });
         out.extend(slot.lifo.take().map(free));
-        out.extend(slot.lifo.replace(item(2)).map(free));
+        out.extend(put(&slot.lifo, 2));
         let replaced = hand_off.join().unwrap();
         out.extend(replaced);
         // Closed now: a put gives its task straight back.
-        let back = slot.lifo.replace(item(3)).map(free);
-        assert_eq!(back, Some(3), "a closed slot gives the task back");
-        out.extend(back);
+        let back = match slot.lifo.replace(item(3)) {
+            Ok(displaced) => panic!(
+                "a closed slot took the task (displacing {:?})",
+                displaced.map(free)
+            ),
+            Err(back) => free(back),
+        };
+        assert_eq!(back, 3);
+        out.push(back);
         assert!(!slot.lifo.is_occupied(), "a task sits in a closed slot");
         assert_eq!(slot.role.load(Ordering::Acquire), REPLACED);
         out.extend(slot.lifo.reopen().map(free));
@@ -133,8 +148,12 @@ fn a_replaced_worker_never_sleeps() {
                 assert!(idle.transition_worker_to_searching());
             }
             let (i, r) = (Arc::clone(&idle), Arc::clone(&role));
-            let hand_off =
-                thread::spawn(move || i.hand_off(0, || r.store(REPLACED, Ordering::Release)));
+            let hand_off = thread::spawn(move || {
+                i.hand_off(0, || {
+                    r.store(REPLACED, Ordering::Release);
+                    true
+                })
+            });
             // The worker: its check after the poll, then going to sleep.
             let parked = if role.load(Ordering::Acquire) == REPLACED {
                 None
@@ -156,4 +175,40 @@ fn a_replaced_worker_never_sleeps() {
             }
         });
     }
+}
+
+/// `WorkerCore::take_over`'s shape: a cheap check, then the same check
+/// again inside `hand_off`'s commit, under the sleepers' lock.
+fn take_over(idle: &Idle, role: &AtomicU8, seq: &AtomicU64, stuck_in: u64) -> bool {
+    let still_stuck =
+        || role.load(Ordering::Acquire) == ACTIVE && seq.load(Ordering::Acquire) == stuck_in;
+    if !still_stuck() {
+        return false;
+    }
+    idle.hand_off(0, || {
+        if !still_stuck() {
+            return false;
+        }
+        role.store(REPLACED, Ordering::Release);
+        true
+    })
+}
+
+/// Two assignments for the same slot: one for an earlier stall (poll 1),
+/// late, and one for the stall the slot is in now (poll 3, after poll 1
+/// returned). At most one takes the slot.
+#[test]
+fn a_slot_is_never_handed_off_twice() {
+    loom::model(|| {
+        let idle = Arc::new(Idle::new(2));
+        let role = Arc::new(AtomicU8::new(ACTIVE));
+        let seq = Arc::new(AtomicU64::new(1));
+        let (i, r, s) = (Arc::clone(&idle), Arc::clone(&role), Arc::clone(&seq));
+        let late = thread::spawn(move || take_over(&i, &r, &s, 1));
+        // Poll 1 returns, poll 3 gets stuck, and its assignment runs.
+        seq.store(3, Ordering::Release);
+        let current = take_over(&idle, &role, &seq, 3);
+        let late = late.join().unwrap();
+        assert!(!(late && current), "a slot was handed off twice");
+    });
 }

@@ -18,15 +18,19 @@
 //!
 //! It counts as awake in the stuck thread's place, so `Idle`'s counts do
 //! not change. The stuck thread, after its poll (one Acquire load of its
-//! slot's role), or on waking if it slept before noticing, moves what it
-//! gathered meanwhile to the injector, frees its slot and joins the standby
-//! threads. While it is stuck, tasks its poll wakes find its LIFO slot
-//! closed and go to its queue, which peers keep stealing from (they look at
-//! every slot not free).
+//! slot's role; also at the top of its loop, for a thread woken just
+//! before the hand-off), moves what it gathered meanwhile to the injector,
+//! frees its slot and joins the standby threads. A replaced thread never
+//! registers as a sleeper (it asks, under the sleepers' lock). While it is
+//! stuck, tasks its poll wakes find its LIFO slot closed, or see that it
+//! was replaced, and go to the injector, where every worker looks; what it
+//! had queued before was taken by the stand-in, and peers steal from every
+//! slot not free.
 //!
 //! At most `worker_threads + compensation_threads` threads run: a thread is
-//! started only when no standby thread is waiting, and each running thread
-//! holds a slot or waits in standby.
+//! started only when no standby thread is waiting, and each thread holds a
+//! slot or counts as waiting in standby (a thread giving its slot up counts
+//! itself as waiting before the slot is free again).
 
 use std::fmt;
 use std::io;
@@ -152,10 +156,15 @@ impl Handoff {
         self.free.lock().push((slot, local));
     }
 
-    /// A standby thread: waits for an assignment; `None` at shutdown.
-    pub(crate) fn wait_for_job(&self) -> Option<Assignment> {
+    /// A thread giving up its slot (`slot`, with its queue): the slot goes
+    /// back to the free list and the thread waits for an assignment as a
+    /// standby thread; `None` at shutdown. The thread counts as waiting
+    /// before its slot is free, so the monitor never starts a thread for
+    /// the slot this one could take.
+    pub(crate) fn standby(&self, slot: usize, local: Worker<Notified>) -> Option<Assignment> {
+        self.standby.lock().waiting += 1;
+        self.give_back(slot, local);
         let mut standby = self.standby.lock();
-        standby.waiting += 1;
         let job = loop {
             if standby.shutdown {
                 break None;

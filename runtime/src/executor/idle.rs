@@ -115,17 +115,18 @@ impl Idle {
         Some(searching && prev >> UNPARKED_BITS == 1)
     }
 
-    /// The stall hand-off: unless `worker` is asleep, runs `commit` (which
-    /// marks the worker's slot as handed over) under the sleepers' lock and
-    /// returns true. The thread taking over counts as awake in place of
-    /// the stalled one, so the counts do not change.
-    pub fn hand_off(&self, worker: usize, commit: impl FnOnce()) -> bool {
+    /// The stall hand-off: unless `worker` is asleep, runs `commit` under
+    /// the sleepers' lock and returns what it returned. `commit` checks the
+    /// worker is still stuck and, if so, marks its slot as handed over; as
+    /// every hand-off commits under this lock, two cannot both take the
+    /// same slot. The thread taking over counts as awake in place of the
+    /// stalled one, so the counts do not change.
+    pub fn hand_off(&self, worker: usize, commit: impl FnOnce() -> bool) -> bool {
         let sleepers = self.sleepers.lock();
         if sleepers.contains(&worker) {
             return false;
         }
-        commit();
-        true
+        commit()
     }
 
     /// Tries to start searching; refused when half the workers already do.

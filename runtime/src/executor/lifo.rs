@@ -82,16 +82,18 @@ impl<T> RawLifo<T> {
     }
 
     /// Puts `new` in the slot; returns the item it displaced. A closed slot
-    /// stays closed and gives `new` back.
+    /// stays closed and gives `new` back as `Err`.
     #[inline]
-    pub fn replace(&self, new: NonNull<T>) -> Option<NonNull<T>> {
+    pub fn replace(&self, new: NonNull<T>) -> Result<Option<NonNull<T>>, NonNull<T>> {
         let old = self.ptr.swap(new.as_ptr(), Ordering::AcqRel);
         if old == Self::closed() {
             // Only the owner puts items in; only the hand-off closes, once.
             // So the slot still holds `new`: close it again, taking it back.
-            return Self::item(self.ptr.swap(Self::closed(), Ordering::AcqRel));
+            let back = self.ptr.swap(Self::closed(), Ordering::AcqRel);
+            debug_assert_eq!(back, new.as_ptr());
+            return Err(new);
         }
-        Self::item(old)
+        Ok(Self::item(old))
     }
 
     /// Whether an item is in the slot (a moment's answer).
@@ -142,15 +144,19 @@ pub(crate) struct LifoSlot {
 
 #[cfg(not(loom))]
 impl LifoSlot {
-    /// Puts `task` in the slot; returns the task it displaced (`task`
-    /// itself if the slot is closed).
+    /// Puts `task` in the slot; returns the task it displaced, or
+    /// `Err(task)` if the slot is closed.
     #[inline]
-    pub(crate) fn replace(&self, task: Notified) -> Option<Notified> {
-        let displaced = self.raw.replace(task.into_raw());
-        // SAFETY: an item coming out of the slot is a queue entry's
-        // reference that went in through `replace`, and comes out once
-        // (`RawLifo`'s contract); the same holds for each `from_raw` below.
-        displaced.map(|p| unsafe { Notified::from_raw(p) })
+    pub(crate) fn replace(&self, task: Notified) -> Result<Option<Notified>, Notified> {
+        match self.raw.replace(task.into_raw()) {
+            // SAFETY: an item coming out of the slot is a queue entry's
+            // reference that went in through `replace`, and comes out once
+            // (`RawLifo`'s contract); the same holds for each `from_raw`
+            // below.
+            Ok(displaced) => Ok(displaced.map(|p| unsafe { Notified::from_raw(p) })),
+            // SAFETY: as above (given back at once).
+            Err(p) => Err(unsafe { Notified::from_raw(p) }),
+        }
     }
 
     /// Whether a task is in the slot (a moment's answer).

@@ -119,7 +119,7 @@ pub(crate) fn run_monitor(shared: Arc<Shared>) {
     let threshold = shared.config.stall_threshold;
     let report = shared.config.go_check != GoCheck::Off;
     let strict = shared.config.go_check == GoCheck::Strict;
-    let compensate = shared.config.compensate;
+    let compensate = shared.config.compensate && shared.config.compensation_threads > 0;
     // Sample four times per threshold (1 ms to 25 ms), back off to 100 ms
     // while every worker sleeps.
     let busy_period = (threshold / 4).clamp(Duration::from_millis(1), Duration::from_millis(25));

@@ -103,13 +103,29 @@ impl WorkerCore {
     /// Schedules a task woken or spawned on this worker's thread: into the
     /// LIFO slot (the displaced task goes to the queue), or to the back of
     /// the queue if it yielded.
+    ///
+    /// A worker whose slot was handed away (it is stuck in a poll that
+    /// still wakes tasks) sends them to the injector instead, which every
+    /// worker looks at, rather than to its queue, which peers only steal
+    /// from when they run out of work.
     pub(crate) fn schedule_local(&self, task: Notified, is_yield: bool) {
         let to_queue = if is_yield || self.waking_deferred.get() {
             Some(task)
         } else {
-            self.remote().lifo.replace(task)
+            match self.remote().lifo.replace(task) {
+                Ok(displaced) => displaced,
+                Err(task) => {
+                    // Closed by the hand-off.
+                    self.shared.push_remote(task);
+                    return;
+                }
+            }
         };
         if let Some(task) = to_queue {
+            if self.replaced() {
+                self.shared.push_remote(task);
+                return;
+            }
             self.local.push(task);
             // Batches of wakes (deferred yields, fired timers) notify once
             // at the end.
@@ -202,7 +218,8 @@ impl WorkerCore {
             }
             self.searching.set(true);
         }
-        let n = self.shared.remotes.len();
+        let slots = self.shared.slots_in_use();
+        let n = slots.len();
         let start = self.next_rand() as usize % n;
         loop {
             let mut retry = false;
@@ -213,13 +230,10 @@ impl WorkerCore {
             }
             for i in 0..n {
                 let victim = (start + i) % n;
-                if victim == self.index {
+                if victim == self.index || slots[victim].role.load(Ordering::Relaxed) == FREE {
                     continue;
                 }
-                match self.shared.remotes[victim]
-                    .stealer
-                    .steal_batch_and_pop(&self.local)
-                {
+                match slots[victim].stealer.steal_batch_and_pop(&self.local) {
                     Steal::Success(task) => return Some(task),
                     Steal::Retry => retry = true,
                     Steal::Empty => {}
@@ -369,17 +383,26 @@ impl WorkerCore {
     fn take_over(&self, stuck: usize, seq: u64) -> bool {
         let shared = &self.shared;
         let theirs = &shared.remotes[stuck];
-        if theirs.role.load(Ordering::Acquire) != ACTIVE || theirs.probe.seq() != seq {
+        let still_stuck =
+            || theirs.role.load(Ordering::Acquire) == ACTIVE && theirs.probe.seq() == seq;
+        if !still_stuck() {
             return false;
         }
         let mut next = None;
         let committed = shared.idle.hand_off(stuck, || {
+            // Checked again under the lock every hand-off commits under, so
+            // a slot is never taken twice (by a stale assignment for an
+            // earlier stall of the same slot, say).
+            if !still_stuck() {
+                return false;
+            }
             // Close their LIFO slot before marking them replaced: a stuck
             // thread that sees `REPLACED` sees its slot closed too.
             next = theirs.lifo.close();
             theirs.role.store(REPLACED, Ordering::Release);
             self.remote().role.store(ACTIVE, Ordering::Release);
             shared.in_use.fetch_max(self.index + 1, Ordering::AcqRel);
+            true
         });
         if !committed {
             return false;
@@ -391,7 +414,8 @@ impl WorkerCore {
         let yielded = std::mem::take(&mut *theirs.deferred.lock());
         self.remote().deferred.lock().extend(yielded);
         if let Some(task) = next {
-            if let Some(displaced) = self.remote().lifo.replace(task) {
+            // Our own slot is open and empty: nothing is displaced.
+            if let Ok(Some(displaced)) | Err(displaced) = self.remote().lifo.replace(task) {
                 self.local.push(displaced);
             }
         }
@@ -448,26 +472,43 @@ pub(crate) fn run_thread(shared: Arc<Shared>, first: Assignment) {
         // Inside the runtime's context, as tokio runs it: the hook may call
         // `Handle::current()`.
         if let Some(f) = &shared.config.on_thread_start {
-            f();
+            run_hook("on_thread_start", f);
         }
         let mut job = Some(first);
         while let Some(assignment) = job.take() {
-            if run_slot(&shared, assignment) == Exit::Shutdown {
-                break;
+            match run_slot(&shared, assignment) {
+                Ended::Shutdown => break,
+                Ended::GaveUp(slot, local) => job = shared.handoff.standby(slot, local),
             }
-            job = shared.handoff.wait_for_job();
         }
         if let Some(f) = &shared.config.on_thread_stop {
-            f();
+            run_hook("on_thread_stop", f);
         }
     }
     drop(exit);
 }
 
-/// Runs one slot until shutdown or until it is handed away (or, for a
-/// hand-off that found the stall over, not at all: reported as
-/// `Replaced`, so the thread goes back to standby).
-fn run_slot(shared: &Arc<Shared>, assignment: Assignment) -> Exit {
+/// How a thread stopped running a slot.
+enum Ended {
+    /// The runtime shuts down.
+    Shutdown,
+    /// The slot was handed away (or, for a hand-off that found the stall
+    /// over, never taken): here it is, with its queue, for the free list.
+    GaveUp(usize, Worker<Notified>),
+}
+
+/// Runs a thread hook; a panic in it is caught and reported, so the thread
+/// (a worker, or one standing in for a stalled worker) goes on.
+fn run_hook(what: &'static str, f: &crate::builder::ThreadHook) {
+    if let Err(payload) = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f())) {
+        let msg = parkway_go_check::panic_message(&*payload);
+        crate::task::raw::drop_reporting("a thread hook's panic payload", payload);
+        parkway_go_check::report(&parkway_go_check::Report::callback_panic(what, msg));
+    }
+}
+
+/// Runs one slot until shutdown or until it is handed away.
+fn run_slot(shared: &Arc<Shared>, assignment: Assignment) -> Ended {
     let core = WorkerCore::new(shared, assignment.slot, assignment.local);
     /// Restores the thread's worker pointer however `run` ends, so it
     /// never points at a core that is gone.
@@ -481,16 +522,14 @@ fn run_slot(shared: &Arc<Shared>, assignment: Assignment) -> Exit {
     if let Some((stuck, seq)) = assignment.take_over {
         if !core.take_over(stuck, seq) {
             drop(previous);
-            shared.handoff.give_back(core.index, core.local);
-            return Exit::Replaced;
+            return Ended::GaveUp(core.index, core.local);
         }
     }
     let exit = core.run();
     drop(previous);
     if exit == Exit::Replaced {
         let (slot, local) = core.give_up();
-        shared.handoff.give_back(slot, local);
-        return exit;
+        return Ended::GaveUp(slot, local);
     }
     // Shutdown. Queue entries left behind hold only references (the tasks
     // are cancelled by the shutdown that stopped us), but they must be
@@ -502,5 +541,5 @@ fn run_slot(shared: &Arc<Shared>, assignment: Assignment) -> Exit {
     while let Some(task) = core.local.pop() {
         drop(task);
     }
-    exit
+    Ended::Shutdown
 }
