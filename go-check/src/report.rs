@@ -52,6 +52,11 @@ pub struct Report {
     pub elapsed: Option<Duration>,
     /// The stall threshold in force (a stall).
     pub threshold: Option<Duration>,
+    /// The stack of the stuck thread, captured while it was stuck (a
+    /// stall, with `PARKWAY_GO_CHECK_BACKTRACE=1`, on Linux): one frame per
+    /// line, innermost first. [`Display`](fmt::Display) shows it after the
+    /// message.
+    pub stack: Option<String>,
 }
 
 /// The kind of a [`Report`].
@@ -161,6 +166,7 @@ impl Report {
             worker: None,
             elapsed: None,
             threshold: None,
+            stack: None,
         }
     }
 
@@ -221,7 +227,11 @@ impl Report {
 
 impl fmt::Display for Report {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.message)
+        f.write_str(&self.message)?;
+        if let Some(stack) = &self.stack {
+            write!(f, "\nstack of the stuck thread, while stuck:\n{stack}")?;
+        }
+        Ok(())
     }
 }
 

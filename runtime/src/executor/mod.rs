@@ -24,6 +24,7 @@ pub(crate) mod handoff;
 pub(crate) mod idle;
 pub(crate) mod lifo;
 pub(crate) mod park;
+pub(crate) mod stacks;
 pub(crate) mod watchdog;
 pub(crate) mod worker;
 
@@ -71,6 +72,9 @@ pub(crate) struct Remote {
     /// the injector included. Behind a lock (uncontended but for a
     /// hand-off) so the hand-off can take them from a stuck thread.
     pub(crate) deferred: Mutex<Vec<Waker>>,
+    /// Where the watchdog asks the thread running this slot for its stack
+    /// (`PARKWAY_GO_CHECK_BACKTRACE=1`).
+    pub(crate) stack: stacks::StackSlot,
 }
 
 /// A slot no thread runs; its queue is in the hand-off's free list.
@@ -148,6 +152,7 @@ impl Shared {
                     probe: CachePadded::new(watchdog::WorkerProbe::default()),
                     role: AtomicU8::new(FREE),
                     deferred: Mutex::new(Vec::new()),
+                    stack: stacks::StackSlot::default(),
                 })
             })
             .collect::<Box<[_]>>();

@@ -29,12 +29,18 @@
 //!    instead of faulting.
 //! 4. The monitor symbolizes the addresses off that thread with
 //!    `backtrace::resolve` (return addresses at `addr - 1`, so the line is
-//!    the call's), drops scanned words that do not follow a call
-//!    instruction, and formats one line per frame:
-//!    `  3: my_crate::handler  at src/main.rs:42`. When the frame-pointer
-//!    chain gave at most one frame, or no frame is outside std, the text
-//!    says frame pointers look missing and how to get them:
-//!    `RUSTFLAGS="-C force-frame-pointers=yes"`.
+//!    the call's) and formats one line per frame, inlined calls on lines of
+//!    their own: `  3: my_crate::handler  at src/main.rs:42`. Scanned words
+//!    are kept only if they look like live return addresses: the
+//!    instruction before is a call and, walking outwards in, each lies in
+//!    the function the call above it entered (read off the code through
+//!    `process_vm_readv`, which cannot fault); this drops the stale return
+//!    addresses that uninitialized stack slots hold. Kept ones are marked
+//!    `(scanned)`.
+//! 5. When frames look missing (this build omits frame pointers, which a
+//!    probe function's prologue tells; or the chain gave at most one frame;
+//!    or no frame is outside std and libc), the text says so and how to get
+//!    them: build with `RUSTFLAGS="-C force-frame-pointers=yes"`.
 //!
 //! # The slot's state word
 //!
@@ -74,11 +80,16 @@
 //!   `epoll_wait`, `select` and calls with a timeout return `EINTR`. Rust's
 //!   `std::thread::sleep` loops on `EINTR` and sleeps its full time; code
 //!   calling libc directly must handle `EINTR`, as it must for any signal.
-//! - Without frame pointers (the default for Rust code, and for most of
-//!   libc and std) only the scanned frames are found, and scanning is a
-//!   heuristic: it can miss frames and can show a stale return address left
-//!   in a frame's uninitialized slots. Build with
-//!   `RUSTFLAGS="-C force-frame-pointers=yes"` for a complete stack.
+//! - Without frame pointers (the default for Rust code and for libc; the
+//!   prebuilt std of recent toolchains keeps them) the chain jumps from one
+//!   function with a frame record to the next, so frames in between are
+//!   missing, and scanning is a heuristic that can miss frames or, rarely,
+//!   keep a stale one. Build with `RUSTFLAGS="-C force-frame-pointers=yes"`
+//!   for a complete stack.
+//! - Under ThreadSanitizer the TSan runtime defers asynchronous signals to
+//!   its next interceptor: a thread blocked in a raw system call (a futex,
+//!   `clock_nanosleep`) answers only when the call returns, so captures of
+//!   blocked threads time out there.
 //! - Code in libraries loaded with `dlopen` after the first capture is not
 //!   recognized by the scan (the frame-pointer chain still walks through
 //!   it).
@@ -252,7 +263,7 @@ mod imp {
     /// ones left to applications, away from the first few that libraries
     /// tend to take. If something else handles it, captures fail with an
     /// error saying so.
-    pub(super) fn signal_number() -> c_int {
+    fn signal_number() -> c_int {
         libc::SIGRTMIN() + 5
     }
 
@@ -1335,19 +1346,32 @@ mod tests {
                              // this thread would have landed by now)
                 StackSlot::signals_seen_by_current_thread()
             });
+            // Asserts wait for the join, so a failure cannot strand the
+            // worker at a barrier.
             step.wait();
             let first = slot.capture(TIMEOUT);
-            assert_eq!(first.is_ok(), SUPPORTED, "{first:?}");
             step.wait();
             step.wait();
-            let second = slot.capture(TIMEOUT).unwrap_err();
+            let second = slot.capture(TIMEOUT);
             step.wait();
             let seen = worker.join().unwrap();
+            assert_eq!(first.is_ok(), SUPPORTED, "{first:?}");
+            let second = second.unwrap_err();
             if SUPPORTED {
                 assert!(second.contains("no thread is registered"), "{second}");
                 assert_eq!(seen, 1, "signalled after unregister");
             }
         });
+    }
+
+    /// Sets the flag when dropped, so a failing assertion still stops the
+    /// spinning thread (instead of hanging the test).
+    struct StopOnDrop<'a>(&'a AtomicBool);
+
+    impl Drop for StopOnDrop<'_> {
+        fn drop(&mut self) {
+            self.0.store(true, Ordering::Relaxed);
+        }
     }
 
     /// Spins until `stop`.
@@ -1373,6 +1397,7 @@ mod tests {
         let stop = AtomicBool::new(false);
         thread::scope(|s| {
             let busy = s.spawn(|| busy_here_for_the_test(&slot, &ready, &stop));
+            let stopper = StopOnDrop(&stop);
             ready.wait();
             let (mut ok, mut timed_out) = (0, 0);
             for i in 0..200 {
@@ -1390,7 +1415,7 @@ mod tests {
                     }
                 }
             }
-            stop.store(true, Ordering::Relaxed);
+            drop(stopper);
             busy.join().unwrap();
             assert_eq!(ok + timed_out, 200);
             assert!(ok >= 150, "{ok} answers, {timed_out} timeouts");
@@ -1417,6 +1442,7 @@ mod tests {
                 }
                 StackSlot::signals_seen_by_current_thread()
             });
+            let stopper = StopOnDrop(&stop);
             let (mut ok, mut captures) = (0, 0);
             while captures < 1000 || rounds.load(Ordering::Relaxed) < 1000 {
                 match slot.capture(Duration::from_millis(50)) {
@@ -1436,7 +1462,7 @@ mod tests {
                 }
                 captures += 1;
             }
-            stop.store(true, Ordering::Relaxed);
+            drop(stopper);
             let signals = churn.join().unwrap();
             // Every answer came from a signal; a signal after unregister
             // would be extra, but cannot be told apart from an unanswered

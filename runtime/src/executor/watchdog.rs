@@ -24,6 +24,7 @@ use parkway_go_check::{GoCheck, Report};
 
 use crate::builder::Config;
 use crate::executor::handoff::{Handoff, Refused};
+use crate::executor::stacks;
 use crate::executor::worker::WATCHDOG;
 use crate::executor::{Shared, ACTIVE, FREE};
 use crate::task::raw::Header;
@@ -91,6 +92,10 @@ impl WorkerProbe {
         ))
     }
 }
+
+/// How long the monitor waits for a stuck thread to answer the live-stack
+/// signal.
+const STACK_TIMEOUT: Duration = Duration::from_millis(250);
 
 /// What the monitor remembers about one worker.
 #[derive(Debug, Clone, Copy)]
@@ -210,6 +215,16 @@ pub(crate) fn run_monitor(shared: Arc<Shared>) {
                      a thread ({e})"
                 )),
                 Some(Err(Refused::Shutdown)) | None => {}
+            }
+            if stacks::enabled() {
+                match remote.stack.capture(STACK_TIMEOUT) {
+                    Ok(stack) => report.stack = Some(stack),
+                    Err(why) => report.message.push_str(&format!(". No live stack: {why}")),
+                }
+            } else if cfg!(target_os = "linux") {
+                report
+                    .message
+                    .push_str(". Set PARKWAY_GO_CHECK_BACKTRACE=1 to see the stuck thread's stack");
             }
             deliver(&shared, &report);
         }

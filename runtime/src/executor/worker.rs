@@ -519,6 +519,19 @@ fn run_slot(shared: &Arc<Shared>, assignment: Assignment) -> Ended {
         }
     }
     let previous = WorkerPointer(context::set_worker(&core));
+    /// Registers this thread for live stacks on the slot while it runs the
+    /// slot (unregistered however `run_slot` ends).
+    struct StackRegistration<'a>(&'a crate::executor::stacks::StackSlot);
+    impl Drop for StackRegistration<'_> {
+        fn drop(&mut self) {
+            self.0.unregister_current_thread();
+        }
+    }
+    let _stack = (WATCHDOG && crate::executor::stacks::enabled()).then(|| {
+        let slot = &shared.remotes[core.index].stack;
+        slot.register_current_thread();
+        StackRegistration(slot)
+    });
     if let Some((stuck, seq)) = assignment.take_over {
         if !core.take_over(stuck, seq) {
             drop(previous);
