@@ -72,9 +72,6 @@ pub(crate) struct Remote {
     /// the injector included. Behind a lock (uncontended but for a
     /// hand-off) so the hand-off can take them from a stuck thread.
     pub(crate) deferred: Mutex<Vec<Waker>>,
-    /// Where the watchdog asks the thread running this slot for its stack
-    /// (`PARKWAY_GO_CHECK_BACKTRACE=1`).
-    pub(crate) stack: stacks::StackSlot,
 }
 
 /// A slot no thread runs; its queue is in the hand-off's free list.
@@ -101,6 +98,10 @@ pub(crate) struct Shared {
     workers: usize,
     /// Spare slots and standby threads.
     pub(crate) handoff: handoff::Handoff,
+    /// Per slot: where the watchdog asks the thread running it for its
+    /// stack (`PARKWAY_GO_CHECK_BACKTRACE=1`); apart from `remotes`, which
+    /// the workers touch all the time, as each holds a frame buffer.
+    pub(crate) stacks: Box<[stacks::StackSlot]>,
     /// Who sleeps, who searches.
     pub(crate) idle: Idle,
     /// Every live task, for shutdown.
@@ -152,7 +153,6 @@ impl Shared {
                     probe: CachePadded::new(watchdog::WorkerProbe::default()),
                     role: AtomicU8::new(FREE),
                     deferred: Mutex::new(Vec::new()),
-                    stack: stacks::StackSlot::default(),
                 })
             })
             .collect::<Box<[_]>>();
@@ -164,6 +164,9 @@ impl Shared {
             injector: Injector::new(),
             remotes,
             in_use: AtomicUsize::new(n),
+            stacks: (0..n + spare)
+                .map(|_| stacks::StackSlot::default())
+                .collect(),
             workers: n,
             handoff: handoff::Handoff::new(spares.map(|(i, q)| (n + i, q)).collect()),
             idle: Idle::new(n),
@@ -383,7 +386,7 @@ pub(crate) fn schedule_task(task: Notified, is_yield: bool) {
 
 /// Steals with `steal` until the queue is empty, dropping each entry (and
 /// with it the entry's reference to its task).
-fn drop_all(steal: impl Fn() -> Steal<Notified>) {
+pub(crate) fn drop_all(steal: impl Fn() -> Steal<Notified>) {
     loop {
         match steal() {
             Steal::Success(task) => drop(task),

@@ -54,20 +54,20 @@ pub(crate) struct WorkerProbe {
 }
 
 impl WorkerProbe {
-    /// Called by the worker as it starts polling `task`.
+    /// Called by the worker as it starts polling `task`; `base` is the
+    /// (even) sequence word between polls, which only this worker writes:
+    /// it keeps a copy, so there is nothing to load.
     #[inline]
-    pub(crate) fn begin(&self, task: &Header) {
-        // Only this worker writes `seq`: loads and stores, no RMW.
-        let base = self.seq.load(Ordering::Relaxed);
+    pub(crate) fn begin(&self, task: &Header, base: u64) {
         self.task.store(task.id.as_u64(), Ordering::Relaxed);
         self.seq.store(base | 1, Ordering::Release);
     }
 
-    /// Called by the worker after the poll returned.
+    /// Called by the worker after the poll returned; the word becomes
+    /// `base + 2`.
     #[inline]
-    pub(crate) fn end(&self) {
-        let polling = self.seq.load(Ordering::Relaxed);
-        self.seq.store(polling + 1, Ordering::Relaxed);
+    pub(crate) fn end(&self, base: u64) {
+        self.seq.store(base + 2, Ordering::Relaxed);
         // Orders the store above before the next poll's id store.
         fence(Ordering::Release);
     }
@@ -217,7 +217,7 @@ pub(crate) fn run_monitor(shared: Arc<Shared>) {
                 Some(Err(Refused::Shutdown)) | None => {}
             }
             if stacks::enabled() {
-                match remote.stack.capture(STACK_TIMEOUT) {
+                match shared.stacks[worker].capture(STACK_TIMEOUT) {
                     Ok(stack) => report.stack = Some(stack),
                     Err(why) => report.message.push_str(&format!(". No live stack: {why}")),
                 }

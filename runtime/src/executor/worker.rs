@@ -58,11 +58,14 @@ pub(crate) struct WorkerCore {
     /// so those tasks go to the back of the queue rather than the LIFO
     /// slot.
     waking_deferred: Cell<bool>,
-    /// Whether the stall watchdog runs (go-check is not `Off`, or
-    /// compensation is on): polls are published to it.
-    watched: bool,
     /// Whether go-check is `Strict` (a stalled task is failed).
     strict: bool,
+    /// `&shared.remotes[index]`, without the bounds check and the index
+    /// arithmetic on every use (several per poll).
+    remote: std::ptr::NonNull<Remote>,
+    /// The probe's sequence word between polls (only this thread writes
+    /// it; kept here so a poll stores it without loading it).
+    poll_seq: Cell<u64>,
     /// A spare buffer for the deferred wakers, swapped with the slot's list
     /// so they are woken outside its lock and no allocation is lost.
     spare_deferred: RefCell<Vec<Waker>>,
@@ -76,7 +79,9 @@ impl WorkerCore {
 
     /// This worker's remote half.
     fn remote(&self) -> &Remote {
-        &self.shared.remotes[self.index]
+        // SAFETY: `remote` points into `shared.remotes`, a boxed slice
+        // that lives as long as `shared`, which this core holds.
+        unsafe { self.remote.as_ref() }
     }
 
     /// What this worker publishes for the stall watchdog.
@@ -85,18 +90,28 @@ impl WorkerCore {
     }
 
     /// Polls one task with a fresh budget, published to the watchdog
-    /// (unless no watchdog runs); in strict mode the task reads the
+    /// (unless compiled out); in strict mode the task reads the
     /// watchdog's verdict on the poll from the probe.
+    ///
+    /// Returns whether this worker's slot was handed to another thread
+    /// meanwhile (one Acquire load after the poll).
     #[inline]
-    fn poll(&self, task: Notified) {
+    fn poll(&self, task: Notified) -> bool {
         budget::reset(budget::DEFAULT);
-        if WATCHDOG && self.watched {
+        // Published even when no monitor runs (go-check `Off` and
+        // compensation off): a few stores cost less than a branch on every
+        // poll to skip them.
+        if WATCHDOG {
             let probe = self.probe();
-            probe.begin(task.header());
+            let seq = self.poll_seq.get();
+            probe.begin(task.header(), seq);
             task.run(self.strict.then_some(probe));
-            probe.end();
+            probe.end(seq);
+            self.poll_seq.set(seq + 2);
+            self.replaced()
         } else {
             task.run(None);
+            false
         }
     }
 
@@ -109,11 +124,20 @@ impl WorkerCore {
     /// worker looks at, rather than to its queue, which peers only steal
     /// from when they run out of work.
     pub(crate) fn schedule_local(&self, task: Notified, is_yield: bool) {
+        // Yields and deferred wakes come after a poll, or between polls, of
+        // a worker that was not replaced when it last looked; if it was
+        // replaced since, it gives its queue up as soon as it looks again.
         let to_queue = if is_yield || self.waking_deferred.get() {
             Some(task)
         } else {
             match self.remote().lifo.replace(task) {
-                Ok(displaced) => displaced,
+                Ok(None) => None,
+                Ok(Some(displaced)) if self.replaced() => {
+                    // Displaced just before the hand-off closed the slot.
+                    self.shared.push_remote(displaced);
+                    return;
+                }
+                Ok(Some(displaced)) => Some(displaced),
                 Err(task) => {
                     // Closed by the hand-off.
                     self.shared.push_remote(task);
@@ -122,10 +146,6 @@ impl WorkerCore {
             }
         };
         if let Some(task) = to_queue {
-            if self.replaced() {
-                self.shared.push_remote(task);
-                return;
-            }
             self.local.push(task);
             // Batches of wakes (deferred yields, fired timers) notify once
             // at the end.
@@ -186,16 +206,21 @@ impl WorkerCore {
         if let Some(task) = self.remote().lifo.take() {
             return Some(task);
         }
-        if let Some(task) = self.local.pop() {
-            return Some(task);
+        // One call site of the queue's `pop`: the compiler inlines it
+        // here only if it has few (the other places that empty the queue
+        // go through its stealer).
+        loop {
+            if let Some(task) = self.local.pop() {
+                return Some(task);
+            }
+            if let Some(task) = self.pop_injector() {
+                return Some(task);
+            }
+            // The deferred yields go to the queue: look again.
+            if !self.wake_deferred() {
+                return None;
+            }
         }
-        if let Some(task) = self.pop_injector() {
-            return Some(task);
-        }
-        if self.wake_deferred() {
-            return self.local.pop();
-        }
-        None
     }
 
     /// A batch from the injector into the local queue, returning one task.
@@ -255,18 +280,25 @@ impl WorkerCore {
 
     /// Polls `task`, then up to `MAX_LIFO_POLLS` tasks it woke into the LIFO
     /// slot; a task still in the slot after that goes to the queue.
-    fn run_task(&self, task: Notified) {
+    ///
+    /// Returns whether this worker's slot was handed to another thread
+    /// meanwhile.
+    fn run_task(&self, task: Notified) -> bool {
         self.stop_searching();
-        self.poll(task);
+        if self.poll(task) {
+            return true;
+        }
         for _ in 0..MAX_LIFO_POLLS {
-            if self.shared.is_shutdown() || self.replaced() {
-                return;
+            if self.shared.is_shutdown() {
+                return false;
             }
             let Some(task) = self.remote().lifo.take() else {
-                return;
+                return false;
             };
             self.tick.set(self.tick.get().wrapping_add(1));
-            self.poll(task);
+            if self.poll(task) {
+                return true;
+            }
         }
         if let Some(task) = self.remote().lifo.take() {
             // No wake-up for a peer here: this worker takes the task again
@@ -274,6 +306,7 @@ impl WorkerCore {
             // would only pull a ping-ponging pair apart across two cores.
             self.local.push(task);
         }
+        false
     }
 
     /// The worker loop; returns at shutdown, or when the slot was handed to
@@ -283,24 +316,28 @@ impl WorkerCore {
             if self.shared.is_shutdown() {
                 return Exit::Shutdown;
             }
-            if self.replaced() {
-                return Exit::Replaced;
-            }
+            // The slot is handed away only while this thread is awake: it
+            // notices after a poll (`run_task`), or after trying to sleep.
             let tick = self.tick.get().wrapping_add(1);
             self.tick.set(tick);
             if tick % EVENT_INTERVAL == 0 {
                 self.shared.fire_due_timers();
                 self.wake_deferred();
             }
-            if let Some(task) = self.next_task() {
-                self.run_task(task);
-                continue;
-            }
-            if let Some(task) = self.steal_work() {
-                self.run_task(task);
+            let task = match self.next_task() {
+                Some(task) => Some(task),
+                None => self.steal_work(),
+            };
+            if let Some(task) = task {
+                if self.run_task(task) {
+                    return Exit::Replaced;
+                }
                 continue;
             }
             self.park();
+            if self.replaced() {
+                return Exit::Replaced;
+            }
         }
     }
 
@@ -370,16 +407,21 @@ impl WorkerCore {
             searching: Cell::new(false),
             rng: Cell::new(0x9E37_79B9 ^ (index as u32 + 1).wrapping_mul(0x85EB_CA6B)),
             waking_deferred: Cell::new(false),
-            watched: config.go_check != parkway_go_check::GoCheck::Off
-                || (config.compensate && config.compensation_threads > 0),
             spare_deferred: RefCell::new(Vec::new()),
             strict: config.go_check == parkway_go_check::GoCheck::Strict,
+            remote: std::ptr::NonNull::from(&**shared.remotes.get(index).expect("a slot index")),
+            // Carried on from the slot's previous thread: the hand-off
+            // relies on the word only growing.
+            // (Even between polls; rounded up to even all the same.)
+            poll_seq: Cell::new((shared.remotes[index].probe.seq() + 1) & !1),
         }
     }
 
     /// The hand-off (see `handoff`): takes over the work of slot `stuck`
     /// if it is still in the poll with sequence word `seq` and not asleep.
     /// Returns false, changing nothing, otherwise.
+    #[cold]
+    #[inline(never)]
     fn take_over(&self, stuck: usize, seq: u64) -> bool {
         let shared = &self.shared;
         let theirs = &shared.remotes[stuck];
@@ -429,13 +471,20 @@ impl WorkerCore {
     /// Gives the slot up after it was handed to another thread: what this
     /// thread gathered meanwhile (queue, LIFO slot, deferred yields) goes to
     /// the injector, and the slot to the free list. Returns the queue.
+    #[cold]
+    #[inline(never)]
     fn give_up(self) -> (usize, Worker<Notified>) {
         // Whoever woke us counted us as searching.
         self.stop_searching();
         let shared = &self.shared;
         let remote = self.remote();
-        while let Some(task) = self.local.pop() {
-            shared.push_remote(task);
+        // Through the stealer (see `next_task`).
+        loop {
+            match remote.stealer.steal() {
+                Steal::Success(task) => shared.push_remote(task),
+                Steal::Retry => {}
+                Steal::Empty => break,
+            }
         }
         if let Some(task) = remote.lifo.reopen() {
             shared.push_remote(task);
@@ -499,6 +548,8 @@ enum Ended {
 
 /// Runs a thread hook; a panic in it is caught and reported, so the thread
 /// (a worker, or one standing in for a stalled worker) goes on.
+#[cold]
+#[inline(never)]
 fn run_hook(what: &'static str, f: &crate::builder::ThreadHook) {
     if let Err(payload) = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f())) {
         let msg = parkway_go_check::panic_message(&*payload);
@@ -528,7 +579,7 @@ fn run_slot(shared: &Arc<Shared>, assignment: Assignment) -> Ended {
         }
     }
     let _stack = (WATCHDOG && crate::executor::stacks::enabled()).then(|| {
-        let slot = &shared.remotes[core.index].stack;
+        let slot = &shared.stacks[core.index];
         slot.register_current_thread();
         StackRegistration(slot)
     });
@@ -551,8 +602,7 @@ fn run_slot(shared: &Arc<Shared>, assignment: Assignment) -> Ended {
     // would keep its task, and through it the runtime, alive.
     drop(core.remote().lifo.reopen());
     drop(std::mem::take(&mut *core.remote().deferred.lock()));
-    while let Some(task) = core.local.pop() {
-        drop(task);
-    }
+    // Through the stealer (see `next_task`).
+    crate::executor::drop_all(|| core.remote().stealer.steal());
     Ended::Shutdown
 }
