@@ -9,7 +9,12 @@
 //! `tx.send(v).await`, `rx.recv().await`, [`sleep`] and [`alt!`] give its
 //! worker back to other go blocks. go-check ([`GoCheck`]) makes a blocking
 //! op on a go worker (`send_blocking`, `recv_blocking`, `alt_blocking!`,
-//! `block_on`) fail loudly instead of silently starving the pool. The same
+//! `block_on`) fail loudly instead of silently starving the pool, and its
+//! stall watchdog reports a go block that holds its worker past a threshold
+//! by any other means (a `std::thread::sleep`, a file read, a long loop),
+//! with the task's name, spawn location and, on Linux, the stuck thread's
+//! stack, while another thread takes over the rest of that worker's tasks
+//! ([`Builder::compensate`]). The same
 //! channels offer blocking ops for plain threads, callback ops (`put`,
 //! `take`) and non-waiting ops (`try_send`, `try_recv`), as core.async
 //! does.
