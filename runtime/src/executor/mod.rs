@@ -1,7 +1,7 @@
 //! The go pool: a hand-written work-stealing executor.
 //!
 //! Each worker thread owns a `crossbeam_deque::Worker` (its run queue) and
-//! a [`LifoSlot`](lifo::LifoSlot) for the task it woke last. Spawns and
+//! a [`LifoSlot`] for the task it woke last. Spawns and
 //! wakes from outside the pool go to a global `Injector`. A worker takes
 //! work in this order: every `GLOBAL_QUEUE_INTERVAL` ticks the injector
 //! first (so it cannot be starved by local work), otherwise its LIFO slot,
@@ -9,7 +9,7 @@
 //! `yield_now` (deferred until now, so a yielding task gives way to all
 //! queued work); with all of those empty it searches, stealing half of a
 //! peer's queue; with nothing found it sleeps
-//! ([`Idle`](idle::Idle), [`Parker`](park::Parker)). The first worker to
+//! ([`Idle`], [`Parker`]). The first worker to
 //! sleep owns the timer driver and sleeps only until the next deadline;
 //! every worker also fires due timers, without blocking, every
 //! `EVENT_INTERVAL` ticks, so timers fire while every worker is busy.

@@ -578,18 +578,21 @@ fn run_slot(shared: &Arc<Shared>, assignment: Assignment) -> Ended {
             self.0.unregister_current_thread();
         }
     }
-    let _stack = (WATCHDOG && crate::executor::stacks::enabled()).then(|| {
+    let stack = (WATCHDOG && crate::executor::stacks::enabled()).then(|| {
         let slot = &shared.stacks[core.index];
         slot.register_current_thread();
         StackRegistration(slot)
     });
     if let Some((stuck, seq)) = assignment.take_over {
         if !core.take_over(stuck, seq) {
+            drop(stack);
             drop(previous);
             return Ended::GaveUp(core.index, core.local);
         }
     }
     let exit = core.run();
+    // Unregistered before the slot can go to another thread.
+    drop(stack);
     drop(previous);
     if exit == Exit::Replaced {
         let (slot, local) = core.give_up();

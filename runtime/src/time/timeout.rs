@@ -83,7 +83,7 @@ impl Wake for CloseOnWake {
 ///
 /// # Panics
 ///
-/// Outside a runtime (as [`sleep`]).
+/// Outside a runtime (as [`sleep`](fn@crate::sleep)).
 ///
 /// # Examples
 ///

@@ -238,7 +238,7 @@ impl Wheel {
         self.take(key).is_some()
     }
 
-    /// Removes a pending entry like [`remove`](Wheel::remove), but hands its
+    /// Removes a pending entry like `remove` (test-only), but hands its
     /// waker back, so the caller drops it after unlocking (a waker's drop
     /// is user code). `None` if the key is stale.
     pub(crate) fn take(&mut self, key: TimerKey) -> Option<Waker> {
