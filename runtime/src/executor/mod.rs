@@ -50,28 +50,37 @@ use self::idle::Idle;
 use self::lifo::LifoSlot;
 use self::park::Parker;
 
-/// What other threads may touch of one worker.
+/// One worker slot: its owner's hot line, and what other threads touch.
 #[derive(Debug)]
 pub(crate) struct Remote {
+    /// What the owner touches on every poll, on a line of its own.
+    pub(crate) own: CachePadded<Own>,
     /// Steals from the worker's run queue.
     pub(crate) stealer: Stealer<Notified>,
-    /// The worker's LIFO slot.
-    pub(crate) lifo: LifoSlot,
     /// Where the worker sleeps.
     pub(crate) parker: Parker,
     /// Set by the worker before it registers as a sleeper; cleared by
     /// whoever picks it from the sleepers to wake it.
     pub(crate) parked: AtomicBool,
-    /// What the stall watchdog samples; on a line of its own, away from
-    /// the fields peers touch when they steal or wake.
-    pub(crate) probe: CachePadded<watchdog::WorkerProbe>,
-    /// Who runs this slot: [`FREE`], [`ACTIVE`] or [`REPLACED`].
-    pub(crate) role: AtomicU8,
     /// Tasks that called `yield_now` on this slot, woken once the slot has
     /// nothing else queued: a yielding task gives way to everything queued,
     /// the injector included. Behind a lock (uncontended but for a
     /// hand-off) so the hand-off can take them from a stuck thread.
     pub(crate) deferred: Mutex<Vec<Waker>>,
+}
+
+/// The part of a slot its running thread reads and writes on every poll:
+/// one cache line, written by the owner only (but for a hand-off), read
+/// now and then by the monitor; away from the fields peers touch when they
+/// steal or wake.
+#[derive(Debug, Default)]
+pub(crate) struct Own {
+    /// The worker's LIFO slot.
+    pub(crate) lifo: LifoSlot,
+    /// What the stall watchdog samples.
+    pub(crate) probe: watchdog::WorkerProbe,
+    /// Who runs this slot: [`FREE`], [`ACTIVE`] or [`REPLACED`].
+    pub(crate) role: AtomicU8,
 }
 
 /// A slot no thread runs; its queue is in the hand-off's free list.
@@ -146,18 +155,16 @@ impl Shared {
             .iter()
             .map(|w| {
                 CachePadded::new(Remote {
+                    own: CachePadded::new(Own::default()),
                     stealer: w.stealer(),
-                    lifo: LifoSlot::default(),
                     parker: Parker::default(),
                     parked: AtomicBool::new(false),
-                    probe: CachePadded::new(watchdog::WorkerProbe::default()),
-                    role: AtomicU8::new(FREE),
                     deferred: Mutex::new(Vec::new()),
                 })
             })
             .collect::<Box<[_]>>();
         for remote in &remotes[..n] {
-            remote.role.store(ACTIVE, Ordering::Relaxed);
+            remote.own.role.store(ACTIVE, Ordering::Relaxed);
         }
         let spares = locals.split_off(n).into_iter().enumerate();
         let shared = Shared {
@@ -253,7 +260,7 @@ impl Shared {
             || self
                 .slots_in_use()
                 .iter()
-                .any(|r| r.role.load(Ordering::Acquire) != FREE && !r.stealer.is_empty());
+                .any(|r| r.own.role.load(Ordering::Acquire) != FREE && !r.stealer.is_empty());
         if pending {
             self.notify_parked();
         }
@@ -347,7 +354,7 @@ impl Shared {
         // this runtime).
         for remote in self.remotes.iter() {
             drop_all(|| remote.stealer.steal());
-            drop(remote.lifo.reopen());
+            drop(remote.own.lifo.reopen());
             drop(std::mem::take(&mut *remote.deferred.lock()));
         }
     }

@@ -145,8 +145,8 @@ pub(crate) fn run_monitor(shared: Arc<Shared>) {
         let mut all_asleep = true;
         let slots = shared.slots_in_use();
         for (worker, (remote, seen)) in slots.iter().zip(seen.iter_mut()).enumerate() {
-            let probe = &remote.probe;
-            let role = remote.role.load(Ordering::Acquire);
+            let probe = &remote.own.probe;
+            let role = remote.own.role.load(Ordering::Acquire);
             let seq = probe.seq.load(Ordering::Acquire);
             let asleep = remote.parked.load(Ordering::Relaxed);
             if role == ACTIVE {

@@ -86,7 +86,7 @@ impl WorkerCore {
 
     /// What this worker publishes for the stall watchdog.
     pub(crate) fn probe(&self) -> &crate::executor::watchdog::WorkerProbe {
-        &self.remote().probe
+        &self.remote().own.probe
     }
 
     /// Polls one task with a fresh budget, published to the watchdog
@@ -130,7 +130,7 @@ impl WorkerCore {
         let to_queue = if is_yield || self.waking_deferred.get() {
             Some(task)
         } else {
-            match self.remote().lifo.replace(task) {
+            match self.remote().own.lifo.replace(task) {
                 Ok(None) => None,
                 Ok(Some(displaced)) if self.replaced() => {
                     // Displaced just before the hand-off closed the slot.
@@ -159,7 +159,7 @@ impl WorkerCore {
     /// stall): one Acquire load.
     #[inline]
     fn replaced(&self) -> bool {
-        WATCHDOG && self.remote().role.load(Ordering::Acquire) == REPLACED
+        WATCHDOG && self.remote().own.role.load(Ordering::Acquire) == REPLACED
     }
 
     /// Defers the wake of a yielding task (see `Remote::deferred`).
@@ -203,7 +203,7 @@ impl WorkerCore {
                 return Some(task);
             }
         }
-        if let Some(task) = self.remote().lifo.take() {
+        if let Some(task) = self.remote().own.lifo.take() {
             return Some(task);
         }
         // One call site of the queue's `pop`: the compiler inlines it
@@ -255,7 +255,7 @@ impl WorkerCore {
             }
             for i in 0..n {
                 let victim = (start + i) % n;
-                if victim == self.index || slots[victim].role.load(Ordering::Relaxed) == FREE {
+                if victim == self.index || slots[victim].own.role.load(Ordering::Relaxed) == FREE {
                     continue;
                 }
                 match slots[victim].stealer.steal_batch_and_pop(&self.local) {
@@ -292,7 +292,7 @@ impl WorkerCore {
             if self.shared.is_shutdown() {
                 return false;
             }
-            let Some(task) = self.remote().lifo.take() else {
+            let Some(task) = self.remote().own.lifo.take() else {
                 return false;
             };
             self.tick.set(self.tick.get().wrapping_add(1));
@@ -300,7 +300,7 @@ impl WorkerCore {
                 return true;
             }
         }
-        if let Some(task) = self.remote().lifo.take() {
+        if let Some(task) = self.remote().own.lifo.take() {
             // No wake-up for a peer here: this worker takes the task again
             // right after what is queued before it, and a peer woken for it
             // would only pull a ping-ponging pair apart across two cores.
@@ -347,7 +347,7 @@ impl WorkerCore {
         // Timers that are due now wake tasks onto this worker: run them
         // instead of sleeping.
         self.shared.fire_due_timers();
-        if self.wake_deferred() || self.remote().lifo.is_occupied() || !self.local.is_empty() {
+        if self.wake_deferred() || self.remote().own.lifo.is_occupied() || !self.local.is_empty() {
             return;
         }
         let remote = self.remote();
@@ -413,7 +413,7 @@ impl WorkerCore {
             // Carried on from the slot's previous thread: the hand-off
             // relies on the word only growing.
             // (Even between polls; rounded up to even all the same.)
-            poll_seq: Cell::new((shared.remotes[index].probe.seq() + 1) & !1),
+            poll_seq: Cell::new((shared.remotes[index].own.probe.seq() + 1) & !1),
         }
     }
 
@@ -426,7 +426,7 @@ impl WorkerCore {
         let shared = &self.shared;
         let theirs = &shared.remotes[stuck];
         let still_stuck =
-            || theirs.role.load(Ordering::Acquire) == ACTIVE && theirs.probe.seq() == seq;
+            || theirs.own.role.load(Ordering::Acquire) == ACTIVE && theirs.own.probe.seq() == seq;
         if !still_stuck() {
             return false;
         }
@@ -440,9 +440,9 @@ impl WorkerCore {
             }
             // Close their LIFO slot before marking them replaced: a stuck
             // thread that sees `REPLACED` sees its slot closed too.
-            next = theirs.lifo.close();
-            theirs.role.store(REPLACED, Ordering::Release);
-            self.remote().role.store(ACTIVE, Ordering::Release);
+            next = theirs.own.lifo.close();
+            theirs.own.role.store(REPLACED, Ordering::Release);
+            self.remote().own.role.store(ACTIVE, Ordering::Release);
             shared.in_use.fetch_max(self.index + 1, Ordering::AcqRel);
             true
         });
@@ -457,7 +457,7 @@ impl WorkerCore {
         self.remote().deferred.lock().extend(yielded);
         if let Some(task) = next {
             // Our own slot is open and empty: nothing is displaced.
-            if let Ok(Some(displaced)) | Err(displaced) = self.remote().lifo.replace(task) {
+            if let Ok(Some(displaced)) | Err(displaced) = self.remote().own.lifo.replace(task) {
                 self.local.push(displaced);
             }
         }
@@ -486,7 +486,7 @@ impl WorkerCore {
                 Steal::Empty => break,
             }
         }
-        if let Some(task) = remote.lifo.reopen() {
+        if let Some(task) = remote.own.lifo.reopen() {
             shared.push_remote(task);
         }
         let yielded = std::mem::take(&mut *remote.deferred.lock());
@@ -494,7 +494,7 @@ impl WorkerCore {
             // This thread is no worker now: the wakes go to the injector.
             crate::task::raw::wake_reporting(move || waker.wake());
         }
-        remote.role.store(FREE, Ordering::Release);
+        remote.own.role.store(FREE, Ordering::Release);
         (self.index, self.local)
     }
 }
@@ -603,7 +603,7 @@ fn run_slot(shared: &Arc<Shared>, assignment: Assignment) -> Ended {
     // dropped here: the queue's buffer is shared with its stealer in
     // `Shared`, so dropping `core.local` would not free them, and each
     // would keep its task, and through it the runtime, alive.
-    drop(core.remote().lifo.reopen());
+    drop(core.remote().own.lifo.reopen());
     drop(std::mem::take(&mut *core.remote().deferred.lock()));
     // Through the stealer (see `next_task`).
     crate::executor::drop_all(|| core.remote().stealer.steal());
