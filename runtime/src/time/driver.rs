@@ -48,6 +48,11 @@ pub(crate) struct TimeDriver {
     owned: AtomicBool,
 }
 
+/// Timers fired (or cascaded) per hold of the driver's lock: a million
+/// timers due at once are fired in steps, so a poll that needs the lock
+/// (registering or polling a `sleep`) waits for one step, not for all.
+const FIRE_BATCH: usize = 1024;
+
 impl TimeDriver {
     /// A driver whose tick 0 is now.
     pub(crate) fn new() -> TimeDriver {
@@ -137,20 +142,30 @@ impl TimeDriver {
         if now < self.next_due.load(Ordering::Acquire) {
             return;
         }
-        let Some(mut inner) = self.inner.try_lock() else {
-            return;
-        };
         let mut fired = Vec::new();
-        self.advance_locked(&mut inner, now, &mut fired);
-        drop(inner);
-        wake_batch(fired, shared);
+        loop {
+            // Skipped (or stopped) when another thread holds the lock: a
+            // firing one goes on, and the deadline it republishes keeps
+            // saying "due" until all is fired.
+            let Some(mut inner) = self.inner.try_lock() else {
+                return;
+            };
+            let done = self.advance_locked(&mut inner, now, &mut fired);
+            drop(inner);
+            wake_batch(std::mem::take(&mut fired), shared);
+            if done {
+                return;
+            }
+        }
     }
 
-    /// Advances the wheel to `now` and republishes the next deadline.
-    fn advance_locked(&self, inner: &mut Inner, now: u64, fired: &mut Vec<Waker>) {
-        inner.wheel.advance(now, fired);
+    /// Advances the wheel toward `now` by at most [`FIRE_BATCH`] entries and
+    /// republishes the next deadline; returns whether it reached `now`.
+    fn advance_locked(&self, inner: &mut Inner, now: u64, fired: &mut Vec<Waker>) -> bool {
+        let done = inner.wheel.advance_bounded(now, fired, FIRE_BATCH);
         let next = inner.wheel.next_deadline().unwrap_or(u64::MAX);
         self.next_due.store(next, Ordering::Release);
+        done
     }
 
     /// Sleeps on `parker` as the driver's owner, until the next deadline or
@@ -182,10 +197,20 @@ impl TimeDriver {
         {
             let mut inner = self.inner.lock();
             inner.owner_sleep = None;
-            self.advance_locked(&mut inner, now, &mut fired);
+        }
+        // Fire what is due, a batch per lock hold, waking each batch at
+        // once so other workers run those tasks meanwhile.
+        loop {
+            let done = {
+                let mut inner = self.inner.lock();
+                self.advance_locked(&mut inner, now, &mut fired)
+            };
+            wake_batch(std::mem::take(&mut fired), shared);
+            if done {
+                break;
+            }
         }
         self.owned.store(false, Ordering::Release);
-        wake_batch(fired, shared);
         true
     }
 

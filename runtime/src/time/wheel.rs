@@ -156,6 +156,10 @@ pub(crate) struct Wheel {
     overdue_min: u64,
     /// Number of pending entries.
     len: usize,
+    /// A list `advance_bounded` stopped inside of (its budget ran out):
+    /// `now` is at the start of its slot, and the next advance finishes it
+    /// first. Entries on it are still pending and removable.
+    resume: Option<u16>,
 }
 
 impl fmt::Debug for Wheel {
@@ -189,6 +193,7 @@ impl Wheel {
             overflow_min: u64::MAX,
             overdue_min: u64::MAX,
             len: 0,
+            resume: None,
         }
     }
 
@@ -306,17 +311,46 @@ impl Wheel {
     ///
     /// The cost is proportional to the occupied slots visited plus the
     /// entries fired or cascaded, never to the number of ticks elapsed.
+    #[cfg(test)]
     pub(crate) fn advance(&mut self, now: u64, fired: &mut Vec<Waker>) {
+        while !self.advance_bounded(now, fired, usize::MAX) {}
+    }
+
+    /// [`advance`](Self::advance), in steps: visits at most `budget`
+    /// entries (fired or cascaded) and returns whether it reached `now`;
+    /// if not, it stopped inside a list and the next call goes on from
+    /// there (while it has not, [`next_deadline`](Self::next_deadline) says
+    /// "now"). The driver fires in such steps, releasing its lock between
+    /// them, so a million timers due at once never hold the lock for long.
+    pub(crate) fn advance_bounded(
+        &mut self,
+        now: u64,
+        fired: &mut Vec<Waker>,
+        mut budget: usize,
+    ) -> bool {
         let target = now.max(self.now);
-        self.visit(OVERDUE, fired);
+        if let Some(list) = self.resume.take() {
+            if !self.visit(list, fired, &mut budget) {
+                self.resume = Some(list);
+                return false;
+            }
+        }
+        if !self.visit(OVERDUE, fired, &mut budget) {
+            self.resume = Some(OVERDUE);
+            return false;
+        }
         while let Some((list, start)) = self.next_expiration() {
             if start > target {
                 break;
             }
             self.now = start;
-            self.visit(list, fired);
+            if !self.visit(list, fired, &mut budget) {
+                self.resume = Some(list);
+                return false;
+            }
         }
         self.now = target;
+        true
     }
 
     /// A tick the driver may sleep until: never later than the earliest
@@ -337,6 +371,10 @@ impl Wheel {
     ///
     /// Costs one bitmap test per level.
     pub(crate) fn next_deadline(&self) -> Option<u64> {
+        if self.resume.is_some() {
+            // An advance stopped half-way: go on at once.
+            return Some(self.now);
+        }
         if self.heads[OVERDUE as usize] != NIL {
             return Some(self.overdue_min);
         }
@@ -357,6 +395,7 @@ impl Wheel {
         }
         self.heads = [NIL; LIST_COUNT];
         self.occupied = [0; LEVELS];
+        self.resume = None;
     }
 
     /// Takes a free slab entry (or grows the slab) and fills it in. The
@@ -502,22 +541,45 @@ impl Wheel {
         None
     }
 
-    /// Detaches the whole of `list` and, for each entry, fires it (pushing
-    /// its waker onto `fired`) if due by `now`, or files it again relative to
-    /// `now` otherwise.
-    fn visit(&mut self, list: u16, fired: &mut Vec<Waker>) {
-        let mut index = std::mem::replace(&mut self.heads[list as usize], NIL);
-        if list < OVERFLOW {
-            self.occupied[list as usize / SLOTS] &= !(1 << (list as usize % SLOTS));
+    /// Takes the entries of `list` off it one by one and fires each (pushing
+    /// its waker onto `fired`) if due by `now`, or files it again relative
+    /// to `now` otherwise (never onto `list` itself: a cascaded entry goes
+    /// to a lower level). Stops when `budget` entries were visited; returns
+    /// whether `list` is empty.
+    fn visit(&mut self, list: u16, fired: &mut Vec<Waker>, budget: &mut usize) -> bool {
+        if list == OVERFLOW {
+            // Entries of a later 2^36-tick block go back onto this very
+            // list: detach it whole first, then file each entry once (not
+            // bounded; the list is visited once per 2^36 ticks).
+            let mut index = std::mem::replace(&mut self.heads[OVERFLOW as usize], NIL);
+            while index != NIL {
+                let next = self.entries[index as usize].next;
+                *budget = budget.saturating_sub(1);
+                if self.entries[index as usize].deadline <= self.now {
+                    fired.push(self.release(index));
+                } else {
+                    self.file(index);
+                }
+                index = next;
+            }
+            return true;
         }
-        while index != NIL {
-            let next = self.entries[index as usize].next;
+        loop {
+            let index = self.heads[list as usize];
+            if index == NIL {
+                return true;
+            }
+            if *budget == 0 {
+                return false;
+            }
+            *budget -= 1;
+            self.unlink(index);
             if self.entries[index as usize].deadline <= self.now {
                 fired.push(self.release(index));
             } else {
                 self.file(index);
+                debug_assert_ne!(self.entries[index as usize].list, list);
             }
-            index = next;
         }
     }
 }
@@ -561,10 +623,12 @@ mod tests {
         }
 
         /// Advances `wheel` to `now`, wakes what fired and returns the ids
-        /// woken, sorted.
+        /// woken, sorted. Advances in small steps (a budget of 3), as the
+        /// driver does in steps of `FIRE_BATCH`, so every test also runs
+        /// the resume path.
         fn advance(&self, wheel: &mut Wheel, now: u64) -> Vec<u64> {
             let mut fired = Vec::new();
-            wheel.advance(now, &mut fired);
+            while !wheel.advance_bounded(now, &mut fired, 3) {}
             self.wake_all(fired)
         }
 
@@ -945,6 +1009,57 @@ mod tests {
         }
         assert!(wheel.is_empty());
         check_invariants(&wheel);
+    }
+
+    #[test]
+    fn bounded_advance_fires_everything_in_steps_and_keeps_entries_removable() {
+        let log = Log::default();
+        let mut wheel = Wheel::new();
+        // 3,000 entries due at the same tick (one slot), 50 a tick later,
+        // and a few far ahead (cascaded on the way).
+        let mut keys = Vec::new();
+        for i in 0..3_000u64 {
+            keys.push((i, wheel.insert(100, log.waker(i))));
+        }
+        for i in 0..50u64 {
+            wheel.insert(101, log.waker(10_000 + i));
+        }
+        wheel.insert(70_000, log.waker(99_999));
+        let mut fired = Vec::new();
+        // Up to tick 99 the entries only cascade (from level 1 to level 0),
+        // in steps as well.
+        let mut steps = 0;
+        while !wheel.advance_bounded(99, &mut fired, 1_000) {
+            steps += 1;
+        }
+        assert!(steps >= 3 && fired.is_empty(), "{steps} steps");
+        assert!(!wheel.advance_bounded(100, &mut fired, 1_000));
+        assert_eq!(fired.len(), 1_000);
+        // Stopped half-way: the wheel says "due now" and its entries can
+        // still be removed.
+        assert_eq!(wheel.next_deadline(), Some(wheel.now()));
+        let mut removed = 0;
+        for (_, key) in keys.iter().skip(2_000) {
+            if wheel.remove(*key) {
+                removed += 1;
+            }
+        }
+        assert!(removed > 0, "some of the last 1,000 were still pending");
+        while !wheel.advance_bounded(100, &mut fired, 1_000) {}
+        let woken = log.wake_all(std::mem::take(&mut fired));
+        assert_eq!(
+            woken.len() + removed,
+            3_000,
+            "every entry fired or removed, once"
+        );
+        // The later ones fire when their time comes, in steps too.
+        while !wheel.advance_bounded(101, &mut fired, 7) {}
+        assert_eq!(log.wake_all(std::mem::take(&mut fired)).len(), 50);
+        while !wheel.advance_bounded(69_999, &mut fired, 1) {}
+        assert!(fired.is_empty());
+        while !wheel.advance_bounded(70_000, &mut fired, 1) {}
+        assert_eq!(log.wake_all(fired), [99_999]);
+        assert!(wheel.is_empty());
     }
 
     #[test]
