@@ -114,12 +114,21 @@ fn ten_thousand_ping_pongs_finish_while_a_go_block_sleeps_on_its_thread() {
     // thread.
     watchdog(|| {
         let r = rig(2, GoCheck::Warn, true, 4);
+        let start = std::time::Instant::now();
         let woke = stall_workers(&r.rt, 1, Duration::from_secs(2));
         let done = r.rt.block_on(ping_pong(10_000, 1));
+        let finished = start.elapsed();
         assert_eq!(done, 10_000);
         assert!(
             !woke.load(Ordering::SeqCst),
             "the ping-pongs finished only after the sleeping go block woke"
+        );
+        // For the record (`--nocapture`), not asserted: when each happened.
+        wait_until(|| woke.load(Ordering::SeqCst));
+        eprintln!(
+            "10,000 ping-pongs done at {finished:?}; the sleeper woke at {:?}; hand-offs: {}",
+            start.elapsed(),
+            r.rt.handle().metrics().num_handoffs()
         );
     });
 }
@@ -130,8 +139,13 @@ fn work_goes_on_while_every_worker_is_stuck() {
     // the ping-pongs before the sleepers wake.
     watchdog(|| {
         let r = rig(2, GoCheck::Warn, true, 4);
+        let start = std::time::Instant::now();
         let woke = stall_workers(&r.rt, 2, Duration::from_secs(3));
         let done = r.rt.block_on(ping_pong(1_000, 10));
+        eprintln!(
+            "with both workers stuck for 3 s: 10,000 round trips done at {:?}",
+            start.elapsed()
+        );
         assert_eq!(done, 10_000);
         assert!(
             !woke.load(Ordering::SeqCst),
