@@ -142,20 +142,24 @@ impl TimeDriver {
         if now < self.next_due.load(Ordering::Acquire) {
             return;
         }
+        // Skipped when another thread holds the lock (a firing one goes on;
+        // a registering one lets go at once, and the deadline published
+        // stays "due" until all is fired, so the next look fires the rest).
+        let Some(mut inner) = self.inner.try_lock() else {
+            return;
+        };
         let mut fired = Vec::new();
         loop {
-            // Skipped (or stopped) when another thread holds the lock: a
-            // firing one goes on, and the deadline it republishes keeps
-            // saying "due" until all is fired.
-            let Some(mut inner) = self.inner.try_lock() else {
-                return;
-            };
             let done = self.advance_locked(&mut inner, now, &mut fired);
             drop(inner);
             wake_batch(std::mem::take(&mut fired), shared);
             if done {
                 return;
             }
+            // Having started, finish: wait for the lock (held for at most a
+            // step, or a registration), as the tasks just woken may take it
+            // to poll their sleeps.
+            inner = self.inner.lock();
         }
     }
 
@@ -176,15 +180,19 @@ impl TimeDriver {
             return false;
         }
         let mut fired = Vec::new();
-        let wake_at = {
+        let (done, wake_at) = {
             let mut inner = self.inner.lock();
             let now = self.now_tick();
-            self.advance_locked(&mut inner, now, &mut fired);
+            let done = self.advance_locked(&mut inner, now, &mut fired);
             let until = inner.wheel.next_deadline().unwrap_or(u64::MAX);
             inner.owner_sleep = Some((worker, until));
-            until
+            (done, until)
         };
-        if fired.is_empty() {
+        // Tasks due now run at once, on other workers, while this one goes
+        // on firing or sleeps.
+        let had_work = !fired.is_empty();
+        wake_batch(std::mem::take(&mut fired), shared);
+        if done && !had_work {
             match (wake_at != u64::MAX)
                 .then(|| self.tick_instant(wake_at))
                 .flatten()

@@ -3,8 +3,8 @@
 //! The wheel is a pure data structure: it holds no lock, reads no clock and
 //! starts no thread. The timer driver wraps it in a mutex, converts
 //! `Instant`s to ticks (deadlines rounded up, the current time rounded down,
-//! so nothing fires early) and calls [`Wheel::advance`], waking the returned
-//! wakers once the lock is released.
+//! so nothing fires early) and calls [`Wheel::advance_bounded`], waking the
+//! returned wakers once the lock is released.
 //!
 //! # Levels and slots
 //!
@@ -20,24 +20,37 @@
 //! of the deadline. Hence every entry of level `k` agrees with `now` on all
 //! digits above `k` and has a larger digit `k`: the occupied slots of a
 //! level all lie *ahead* of `now`'s own slot in that level, never behind it,
-//! and the wheel never has to wrap around. An entry in a level 0 slot is due
+//! and the wheel never has to wrap around. (The one exception: while an
+//! advance is paused inside a slot's list, see below, that list is in
+//! `now`'s own slot.) An entry in a level 0 slot is due
 //! exactly at the start of that slot; an entry in a level `k > 0` slot is
 //! due somewhere inside the `64^k` ticks the slot spans.
 //!
 //! Deadlines that differ from `now` above the top level (2^36 ticks or more
 //! away, counting in aligned blocks) wait in an *overflow* list, and
 //! entries inserted with a deadline `<= now` wait in an *overdue* list that
-//! the next [`advance`](Wheel::advance) fires whatever its target.
+//! the next advance fires whatever its target.
 //!
 //! # Cascading
 //!
-//! [`advance`](Wheel::advance) visits, in time order, the slots whose start
-//! tick it reaches. At a slot it first moves `now` to the slot's start, then
-//! detaches the slot's whole list: entries due by `now` fire, the others are
-//! filed again relative to the new `now`, which puts them at a lower level
-//! ("cascading"). The overflow list is visited likewise when `now` reaches
-//! the aligned `2^36`-tick block of its earliest entry. Each entry therefore
-//! moves at most once per level before it fires.
+//! [`advance_bounded`](Wheel::advance_bounded) visits, in time order, the
+//! slots whose start tick it reaches. At a slot it first moves `now` to the
+//! slot's start, then takes the entries off the slot's list one by one:
+//! entries due by `now` fire, the others are filed again relative to the
+//! new `now`, which puts them at a lower level ("cascading"). The overflow
+//! list is visited likewise when `now` reaches the aligned `2^36`-tick
+//! block of its earliest entry. Each entry therefore moves at most once per
+//! level before it fires.
+//!
+//! An advance visits at most a given number of entries (the driver's
+//! `FIRE_BATCH`, so its lock is never held for long): when the budget runs
+//! out inside a list, the wheel remembers that list (`resume`), stays at
+//! its slot's start, and the next advance finishes it first;
+//! [`next_deadline`](Wheel::next_deadline) says "now" meanwhile. The
+//! entries of a paused list stay on it, pending and removable. The one
+//! list not visited in bounded steps is the overflow list (its entries can
+//! go back onto it, so it is detached whole): it is visited once per
+//! `2^36` ticks, when `now` crosses into the block of its earliest entry.
 //!
 //! # Occupancy bitmaps
 //!
@@ -198,7 +211,7 @@ impl Wheel {
     }
 
     /// The tick the wheel has advanced to: the largest `now` passed to
-    /// [`advance`](Wheel::advance), 0 at first.
+    /// [`advance_bounded`](Wheel::advance_bounded), 0 at first.
     #[cfg(test)]
     pub(crate) fn now(&self) -> u64 {
         self.now
@@ -218,7 +231,7 @@ impl Wheel {
     /// Registers `waker` to be woken at tick `deadline`.
     ///
     /// A deadline `<= now()` is legal: the entry fires on the next
-    /// [`advance`](Wheel::advance) call, whatever its `now`.
+    /// [`advance_bounded`](Wheel::advance_bounded) call, whatever its `now`.
     ///
     /// # Panics
     ///
@@ -299,35 +312,40 @@ impl Wheel {
         true
     }
 
-    /// Moves the wheel to tick `now` and fires every entry due by then.
-    ///
-    /// A `now` lower than [`self.now()`](Wheel::now) is treated as
-    /// `self.now()`. Every entry whose deadline is `<= now`, and every entry
-    /// inserted with an already-past deadline, is removed and its waker
-    /// pushed onto `fired`, for the caller to wake after unlocking; their
-    /// keys become stale. Wakers are pushed in deadline order, except that
-    /// entries of equal deadline, and the entries inserted with a deadline
-    /// `<= now()` (which come first), are in no particular order.
-    ///
-    /// The cost is proportional to the occupied slots visited plus the
-    /// entries fired or cascaded, never to the number of ticks elapsed.
+    /// [`advance_bounded`](Self::advance_bounded) without a budget (tests).
     #[cfg(test)]
     pub(crate) fn advance(&mut self, now: u64, fired: &mut Vec<Waker>) {
         while !self.advance_bounded(now, fired, usize::MAX) {}
     }
 
-    /// [`advance`](Self::advance), in steps: visits at most `budget`
-    /// entries (fired or cascaded) and returns whether it reached `now`;
-    /// if not, it stopped inside a list and the next call goes on from
-    /// there (while it has not, [`next_deadline`](Self::next_deadline) says
-    /// "now"). The driver fires in such steps, releasing its lock between
-    /// them, so a million timers due at once never hold the lock for long.
+    /// Moves the wheel toward tick `now`, firing the entries due by then,
+    /// but visits at most `budget` entries (fired or cascaded); returns
+    /// whether it reached `now`. If not, it stopped inside a list and the
+    /// next call goes on from there (meanwhile
+    /// [`next_deadline`](Self::next_deadline) says "now"). The driver fires
+    /// in such steps, releasing its lock between them, so a million timers
+    /// due at once never hold the lock for long.
+    ///
+    /// A `now` lower than [`self.now()`](Wheel::now) is treated as
+    /// `self.now()`. Every entry whose deadline is `<= now`, and every entry
+    /// inserted with an already-past deadline, is removed and its waker
+    /// pushed onto `fired`, for the caller to wake after unlocking; their
+    /// keys become stale. Within a call, wakers are pushed in deadline
+    /// order, except that entries of equal deadline, and the entries
+    /// inserted with a deadline `<= now()` (which come first), are in no
+    /// particular order.
+    ///
+    /// The cost is proportional to the occupied slots visited plus the
+    /// entries fired or cascaded, never to the number of ticks elapsed.
+    /// The overflow list is the exception to the budget (see the module
+    /// doc).
     pub(crate) fn advance_bounded(
         &mut self,
         now: u64,
         fired: &mut Vec<Waker>,
         mut budget: usize,
     ) -> bool {
+        debug_assert!(budget > 0, "an advance with no budget makes no progress");
         let target = now.max(self.now);
         if let Some(list) = self.resume.take() {
             if !self.visit(list, fired, &mut budget) {
@@ -365,7 +383,7 @@ impl Wheel {
     ///   (level 0);
     /// * otherwise it is the start of the earliest occupied higher-level
     ///   slot (or, for the overflow list, a lower bound on its deadlines):
-    ///   the tick at which [`advance`](Wheel::advance) has cascading to do.
+    ///   the tick at which [`advance_bounded`](Wheel::advance_bounded) has cascading to do.
     ///   Advancing to it and asking again converges on the exact deadline in
     ///   at most `LEVELS + 1` steps.
     ///
@@ -517,6 +535,8 @@ impl Wheel {
     /// start of the `2^36`-tick block of its earliest entry. The overdue
     /// list is not considered.
     fn next_expiration(&self) -> Option<(u16, u64)> {
+        // Its callers finish a paused list first (whose slot is `now`'s).
+        debug_assert!(self.resume.is_none());
         for level in 0..LEVELS {
             let shift = level as u32 * SLOT_BITS;
             let current = (self.now >> shift) & SLOT_MASK;
@@ -1263,5 +1283,277 @@ mod tests {
         assert_eq!(log.advance(&mut wheel, u64::MAX), want);
         assert!(wheel.is_empty());
         check_invariants(&wheel);
+    }
+}
+#[cfg(test)]
+mod bounded_model_tests {
+    //! A randomized model of `advance_bounded` with small random
+    //! budgets, and inserts / removals / waker replacements between steps
+    //! (the driver releases its lock between steps, so any of these can
+    //! land while a list is half-visited).
+    use super::*;
+    use std::collections::{BTreeMap, BTreeSet};
+    use std::sync::{Arc, Mutex};
+    use std::task::Wake;
+
+    struct IdWake {
+        id: u64,
+        log: Arc<Mutex<Vec<u64>>>,
+    }
+    impl Wake for IdWake {
+        fn wake(self: Arc<Self>) {
+            self.log.lock().unwrap().push(self.id);
+        }
+    }
+    fn waker(log: &Arc<Mutex<Vec<u64>>>, id: u64) -> Waker {
+        Waker::from(Arc::new(IdWake {
+            id,
+            log: log.clone(),
+        }))
+    }
+    struct Rng(u64);
+    impl Rng {
+        fn next(&mut self) -> u64 {
+            self.0 ^= self.0 >> 12;
+            self.0 ^= self.0 << 25;
+            self.0 ^= self.0 >> 27;
+            self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+        }
+        fn below(&mut self, n: u64) -> u64 {
+            self.next() % n
+        }
+    }
+
+    /// `check_invariants`, allowing for the resume list: its entries are
+    /// in `now`'s own slot of their level (agree with `now` on every digit
+    /// from that level up), and are not yet due unless it is level 0 or
+    /// the overdue list.
+    fn check_invariants_mid(wheel: &Wheel) {
+        let mut on_lists = 0;
+        for list in 0..LIST_COUNT as u16 {
+            let head = wheel.heads[list as usize];
+            if list < OVERFLOW {
+                let bit = wheel.occupied[list as usize / SLOTS] >> (list as usize % SLOTS) & 1;
+                assert_eq!(bit == 1, head != NIL, "occupancy of list {list}");
+            }
+            let mut prev = NIL;
+            let mut index = head;
+            while index != NIL {
+                let e = &wheel.entries[index as usize];
+                assert_eq!(e.list, list);
+                assert_eq!(e.prev, prev);
+                assert!(e.waker.is_some());
+                if list == OVERDUE {
+                    assert!(e.deadline <= wheel.now);
+                    assert!(wheel.overdue_min <= e.deadline);
+                } else if Some(list) == wheel.resume {
+                    assert!(list < OVERFLOW);
+                    let level = list as u32 / SLOTS as u32;
+                    let shift = level * SLOT_BITS;
+                    assert!(e.deadline >= wheel.now);
+                    assert_eq!(
+                        e.deadline.checked_shr(shift).unwrap_or(0),
+                        wheel.now.checked_shr(shift).unwrap_or(0),
+                        "resume entry outside now's slot"
+                    );
+                    assert_eq!((wheel.now >> shift) & SLOT_MASK, list as u64 % SLOTS as u64);
+                } else {
+                    assert!(e.deadline > wheel.now);
+                    assert_eq!(wheel.list_for(e.deadline), list);
+                }
+                if list == OVERFLOW {
+                    assert!(wheel.overflow_min <= e.deadline);
+                    assert!(wheel.overflow_min >> WHEEL_BITS > wheel.now >> WHEEL_BITS);
+                }
+                on_lists += 1;
+                prev = index;
+                index = e.next;
+            }
+        }
+        assert_eq!(on_lists, wheel.len);
+        assert_eq!(wheel.free.len() + wheel.len, wheel.entries.len());
+    }
+
+    fn random_deadline(rng: &mut Rng, now: u64) -> u64 {
+        let span = match rng.below(16) {
+            0 => return now.saturating_sub(rng.below(100)),
+            1 => return u64::MAX - rng.below(3),
+            2..=5 => 64,
+            6..=9 => 4_096,
+            10..=12 => 1 << 20,
+            13 | 14 => 1 << 30,
+            _ => 1 << 40,
+        };
+        now.saturating_add(rng.below(span))
+    }
+
+    /// Many entries share few deadlines (so lists are long and steps stop
+    /// inside them), operations land between steps, budgets are 1..=8.
+    fn run_model(seed: u64, ops: usize) {
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let mut wheel = Wheel::new();
+        let mut rng = Rng(seed);
+        // id -> (key, deadline) of every live entry.
+        let mut live: BTreeMap<u64, (TimerKey, u64)> = BTreeMap::new();
+        // (deadline, id) of every live entry.
+        let mut due: BTreeSet<(u64, u64)> = BTreeSet::new();
+        let mut dead: BTreeSet<u64> = BTreeSet::new();
+        let mut next_id = 0u64;
+        let mut stopped_inside = 0usize;
+        // A pending advance: its target, while steps remain.
+        let mut target: Option<u64> = None;
+        for op in 0..ops {
+            match rng.below(24) {
+                0..=8 => {
+                    // Clustered deadlines: long lists.
+                    let now = wheel.now();
+                    let deadline = match rng.below(4) {
+                        0 => random_deadline(&mut rng, now),
+                        1 => now,
+                        2 => now.saturating_add(rng.below(3)),
+                        _ => (now & !4095).saturating_add(4096 * (1 + rng.below(2))),
+                    };
+                    let key = wheel.insert(deadline, waker(&log, next_id));
+                    live.insert(next_id, (key, deadline));
+                    due.insert((deadline, next_id));
+                    next_id += 1;
+                }
+                9..=11 if !live.is_empty() => {
+                    let nth = rng.below(live.len() as u64) as usize;
+                    let (&id, &(key, deadline)) = live.iter().nth(nth).unwrap();
+                    assert!(wheel.take(key).is_some(), "op {op}: live {id} not pending");
+                    live.remove(&id);
+                    due.remove(&(deadline, id));
+                    dead.insert(id);
+                }
+                12 if !live.is_empty() => {
+                    // replace_waker: the entry keeps its place, a new id.
+                    let nth = rng.below(live.len() as u64) as usize;
+                    let (&id, &(key, deadline)) = live.iter().nth(nth).unwrap();
+                    let old = wheel.replace_waker(key, waker(&log, next_id));
+                    assert!(old.is_ok());
+                    live.remove(&id);
+                    due.remove(&(deadline, id));
+                    dead.insert(id);
+                    live.insert(next_id, (key, deadline));
+                    due.insert((deadline, next_id));
+                    next_id += 1;
+                }
+                _ => {
+                    let now = wheel.now();
+                    let t = match target {
+                        Some(t) => t,
+                        None => match rng.below(4) {
+                            0 => now,
+                            1 => now + rng.below(3),
+                            2 => now.saturating_add(rng.below(10_000)),
+                            _ => now.saturating_add(rng.below(1 << 26)),
+                        },
+                    };
+                    let budget = 1 + rng.below(8) as usize;
+                    let mut fired = Vec::new();
+                    let done = wheel.advance_bounded(t, &mut fired, budget);
+                    assert!(fired.len() <= budget, "op {op}: over budget");
+                    assert!(wheel.now() <= t.max(now));
+                    fired.into_iter().for_each(Waker::wake);
+                    let ids = std::mem::take(&mut *log.lock().unwrap());
+                    for id in ids {
+                        assert!(
+                            !dead.contains(&id),
+                            "op {op}: removed/replaced id {id} fired"
+                        );
+                        let (_, deadline) = live
+                            .remove(&id)
+                            .unwrap_or_else(|| panic!("op {op}: id {id} fired twice"));
+                        assert!(due.remove(&(deadline, id)));
+                        assert!(deadline <= wheel.now(), "op {op}: {id} fired early");
+                        dead.insert(id);
+                    }
+                    if done {
+                        target = None;
+                        let eff = t.max(now);
+                        assert_eq!(wheel.now(), eff);
+                        if let Some(&(d, id)) = due.first() {
+                            assert!(
+                                d > eff,
+                                "op {op}: id {id} due {d} left after advance to {eff}"
+                            );
+                        }
+                    } else {
+                        stopped_inside += 1;
+                        target = Some(t);
+                        assert_eq!(wheel.next_deadline(), Some(wheel.now()));
+                    }
+                }
+            }
+            assert_eq!(wheel.len(), due.len());
+            for (&id, &(key, _)) in &live {
+                assert!(wheel.is_pending(key), "op {op}: {id} lost");
+            }
+            if target.is_none() {
+                if let Some(&(first, _)) = due.first() {
+                    assert!(wheel.next_deadline().unwrap() <= first);
+                }
+            }
+            if op % 16 == 0 {
+                check_invariants_mid(&wheel);
+            }
+        }
+        assert!(stopped_inside > 200, "{stopped_inside}");
+        // Finish at the end of time: everything left fires, once.
+        let mut fired = Vec::new();
+        while !wheel.advance_bounded(u64::MAX, &mut fired, 5) {}
+        assert_eq!(fired.len(), due.len());
+        assert!(wheel.is_empty());
+    }
+
+    #[test]
+    fn model_bounded_random_ops() {
+        for seed in 1..=200u64 {
+            run_model(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15), 20_000);
+        }
+    }
+
+    #[test]
+    fn drain_mid_resume() {
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let mut wheel = Wheel::new();
+        for i in 0..100 {
+            wheel.insert(5_000, waker(&log, i));
+        }
+        let mut fired = Vec::new();
+        while wheel.resume.is_none() {
+            wheel.advance_bounded(5_000, &mut fired, 7);
+        }
+        let mut out = Vec::new();
+        wheel.drain(&mut out);
+        assert_eq!(fired.len() + out.len(), 100);
+        assert_eq!(wheel.next_deadline(), None);
+        check_invariants_mid(&wheel);
+        wheel.insert(5_001, waker(&log, 1000));
+        assert!(wheel.next_deadline().unwrap() <= 5_001);
+        while !wheel.advance_bounded(5_001, &mut fired, 1) {}
+        assert_eq!(fired.len() + out.len(), 101);
+    }
+
+    #[test]
+    fn resume_list_emptied_by_removals() {
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let mut wheel = Wheel::new();
+        let keys: Vec<_> = (0..10).map(|i| wheel.insert(200, waker(&log, i))).collect();
+        let other = wheel.insert(201, waker(&log, 99));
+        let mut fired = Vec::new();
+        // 200 is on level 1 (cascades at 192): stop inside that list.
+        while wheel.resume.is_none() {
+            assert!(!wheel.advance_bounded(201, &mut fired, 3) || wheel.resume.is_some());
+        }
+        for k in &keys {
+            wheel.take(*k);
+        }
+        check_invariants_mid(&wheel);
+        assert_eq!(wheel.next_deadline(), Some(wheel.now()));
+        while !wheel.advance_bounded(201, &mut fired, 3) {}
+        assert!(!wheel.is_pending(other));
+        assert!(wheel.is_empty());
     }
 }
