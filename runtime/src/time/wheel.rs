@@ -680,7 +680,8 @@ mod tests {
     }
 
     /// Checks every structural invariant of the wheel: list links, entry
-    /// placement, occupancy bits, bounds, the free stack and `len`.
+    /// placement, occupancy bits, bounds, the free stack and `len`; also
+    /// half-way through a bounded advance.
     fn check_invariants(wheel: &Wheel) {
         let mut on_lists = 0;
         for list in 0..LIST_COUNT as u16 {
@@ -699,6 +700,18 @@ mod tests {
                 if list == OVERDUE {
                     assert!(e.deadline <= wheel.now);
                     assert!(wheel.overdue_min <= e.deadline);
+                } else if Some(list) == wheel.resume {
+                    // A list an advance paused in: `now`'s own slot of its
+                    // level (agreeing with `now` from that level up).
+                    assert!(list < OVERFLOW);
+                    let shift = (list as u32 / SLOTS as u32) * SLOT_BITS;
+                    assert!(e.deadline >= wheel.now);
+                    assert_eq!(
+                        e.deadline.checked_shr(shift).unwrap_or(0),
+                        wheel.now.checked_shr(shift).unwrap_or(0),
+                        "an entry of the paused list outside now's slot"
+                    );
+                    assert_eq!((wheel.now >> shift) & SLOT_MASK, list as u64 % SLOTS as u64);
                 } else {
                     assert!(e.deadline > wheel.now);
                     assert_eq!(wheel.list_for(e.deadline), list);
@@ -1284,113 +1297,11 @@ mod tests {
         assert!(wheel.is_empty());
         check_invariants(&wheel);
     }
-}
-#[cfg(test)]
-mod bounded_model_tests {
-    //! A randomized model of `advance_bounded` with small random
-    //! budgets, and inserts / removals / waker replacements between steps
-    //! (the driver releases its lock between steps, so any of these can
-    //! land while a list is half-visited).
-    use super::*;
-    use std::collections::{BTreeMap, BTreeSet};
-    use std::sync::{Arc, Mutex};
-    use std::task::Wake;
-
-    struct IdWake {
-        id: u64,
-        log: Arc<Mutex<Vec<u64>>>,
-    }
-    impl Wake for IdWake {
-        fn wake(self: Arc<Self>) {
-            self.log.lock().unwrap().push(self.id);
-        }
-    }
-    fn waker(log: &Arc<Mutex<Vec<u64>>>, id: u64) -> Waker {
-        Waker::from(Arc::new(IdWake {
-            id,
-            log: log.clone(),
-        }))
-    }
-    struct Rng(u64);
-    impl Rng {
-        fn next(&mut self) -> u64 {
-            self.0 ^= self.0 >> 12;
-            self.0 ^= self.0 << 25;
-            self.0 ^= self.0 >> 27;
-            self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-        }
-        fn below(&mut self, n: u64) -> u64 {
-            self.next() % n
-        }
-    }
-
-    /// `check_invariants`, allowing for the resume list: its entries are
-    /// in `now`'s own slot of their level (agree with `now` on every digit
-    /// from that level up), and are not yet due unless it is level 0 or
-    /// the overdue list.
-    fn check_invariants_mid(wheel: &Wheel) {
-        let mut on_lists = 0;
-        for list in 0..LIST_COUNT as u16 {
-            let head = wheel.heads[list as usize];
-            if list < OVERFLOW {
-                let bit = wheel.occupied[list as usize / SLOTS] >> (list as usize % SLOTS) & 1;
-                assert_eq!(bit == 1, head != NIL, "occupancy of list {list}");
-            }
-            let mut prev = NIL;
-            let mut index = head;
-            while index != NIL {
-                let e = &wheel.entries[index as usize];
-                assert_eq!(e.list, list);
-                assert_eq!(e.prev, prev);
-                assert!(e.waker.is_some());
-                if list == OVERDUE {
-                    assert!(e.deadline <= wheel.now);
-                    assert!(wheel.overdue_min <= e.deadline);
-                } else if Some(list) == wheel.resume {
-                    assert!(list < OVERFLOW);
-                    let level = list as u32 / SLOTS as u32;
-                    let shift = level * SLOT_BITS;
-                    assert!(e.deadline >= wheel.now);
-                    assert_eq!(
-                        e.deadline.checked_shr(shift).unwrap_or(0),
-                        wheel.now.checked_shr(shift).unwrap_or(0),
-                        "resume entry outside now's slot"
-                    );
-                    assert_eq!((wheel.now >> shift) & SLOT_MASK, list as u64 % SLOTS as u64);
-                } else {
-                    assert!(e.deadline > wheel.now);
-                    assert_eq!(wheel.list_for(e.deadline), list);
-                }
-                if list == OVERFLOW {
-                    assert!(wheel.overflow_min <= e.deadline);
-                    assert!(wheel.overflow_min >> WHEEL_BITS > wheel.now >> WHEEL_BITS);
-                }
-                on_lists += 1;
-                prev = index;
-                index = e.next;
-            }
-        }
-        assert_eq!(on_lists, wheel.len);
-        assert_eq!(wheel.free.len() + wheel.len, wheel.entries.len());
-    }
-
-    fn random_deadline(rng: &mut Rng, now: u64) -> u64 {
-        let span = match rng.below(16) {
-            0 => return now.saturating_sub(rng.below(100)),
-            1 => return u64::MAX - rng.below(3),
-            2..=5 => 64,
-            6..=9 => 4_096,
-            10..=12 => 1 << 20,
-            13 | 14 => 1 << 30,
-            _ => 1 << 40,
-        };
-        now.saturating_add(rng.below(span))
-    }
 
     /// Many entries share few deadlines (so lists are long and steps stop
     /// inside them), operations land between steps, budgets are 1..=8.
     fn run_model(seed: u64, ops: usize) {
-        let log = Arc::new(Mutex::new(Vec::new()));
+        let log = Log::default();
         let mut wheel = Wheel::new();
         let mut rng = Rng(seed);
         // id -> (key, deadline) of every live entry.
@@ -1413,7 +1324,7 @@ mod bounded_model_tests {
                         2 => now.saturating_add(rng.below(3)),
                         _ => (now & !4095).saturating_add(4096 * (1 + rng.below(2))),
                     };
-                    let key = wheel.insert(deadline, waker(&log, next_id));
+                    let key = wheel.insert(deadline, log.waker(next_id));
                     live.insert(next_id, (key, deadline));
                     due.insert((deadline, next_id));
                     next_id += 1;
@@ -1430,7 +1341,7 @@ mod bounded_model_tests {
                     // replace_waker: the entry keeps its place, a new id.
                     let nth = rng.below(live.len() as u64) as usize;
                     let (&id, &(key, deadline)) = live.iter().nth(nth).unwrap();
-                    let old = wheel.replace_waker(key, waker(&log, next_id));
+                    let old = wheel.replace_waker(key, log.waker(next_id));
                     assert!(old.is_ok());
                     live.remove(&id);
                     due.remove(&(deadline, id));
@@ -1456,7 +1367,7 @@ mod bounded_model_tests {
                     assert!(fired.len() <= budget, "op {op}: over budget");
                     assert!(wheel.now() <= t.max(now));
                     fired.into_iter().for_each(Waker::wake);
-                    let ids = std::mem::take(&mut *log.lock().unwrap());
+                    let ids = std::mem::take(&mut *log.0.lock().unwrap());
                     for id in ids {
                         assert!(
                             !dead.contains(&id),
@@ -1496,7 +1407,7 @@ mod bounded_model_tests {
                 }
             }
             if op % 16 == 0 {
-                check_invariants_mid(&wheel);
+                check_invariants(&wheel);
             }
         }
         assert!(stopped_inside > 200, "{stopped_inside}");
@@ -1516,10 +1427,10 @@ mod bounded_model_tests {
 
     #[test]
     fn drain_mid_resume() {
-        let log = Arc::new(Mutex::new(Vec::new()));
+        let log = Log::default();
         let mut wheel = Wheel::new();
         for i in 0..100 {
-            wheel.insert(5_000, waker(&log, i));
+            wheel.insert(5_000, log.waker(i));
         }
         let mut fired = Vec::new();
         while wheel.resume.is_none() {
@@ -1529,8 +1440,8 @@ mod bounded_model_tests {
         wheel.drain(&mut out);
         assert_eq!(fired.len() + out.len(), 100);
         assert_eq!(wheel.next_deadline(), None);
-        check_invariants_mid(&wheel);
-        wheel.insert(5_001, waker(&log, 1000));
+        check_invariants(&wheel);
+        wheel.insert(5_001, log.waker(1000));
         assert!(wheel.next_deadline().unwrap() <= 5_001);
         while !wheel.advance_bounded(5_001, &mut fired, 1) {}
         assert_eq!(fired.len() + out.len(), 101);
@@ -1538,10 +1449,10 @@ mod bounded_model_tests {
 
     #[test]
     fn resume_list_emptied_by_removals() {
-        let log = Arc::new(Mutex::new(Vec::new()));
+        let log = Log::default();
         let mut wheel = Wheel::new();
-        let keys: Vec<_> = (0..10).map(|i| wheel.insert(200, waker(&log, i))).collect();
-        let other = wheel.insert(201, waker(&log, 99));
+        let keys: Vec<_> = (0..10).map(|i| wheel.insert(200, log.waker(i))).collect();
+        let other = wheel.insert(201, log.waker(99));
         let mut fired = Vec::new();
         // 200 is on level 1 (cascades at 192): stop inside that list.
         while wheel.resume.is_none() {
@@ -1550,7 +1461,7 @@ mod bounded_model_tests {
         for k in &keys {
             wheel.take(*k);
         }
-        check_invariants_mid(&wheel);
+        check_invariants(&wheel);
         assert_eq!(wheel.next_deadline(), Some(wheel.now()));
         while !wheel.advance_bounded(201, &mut fired, 3) {}
         assert!(!wheel.is_pending(other));
