@@ -6,7 +6,11 @@ mod util;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
+
+// parking_lot's mutex rather than std's: ThreadSanitizer sees its ordering
+// (std is precompiled without instrumentation).
+use parking_lot::Mutex;
 use std::task::{Context, Poll, Waker};
 use std::thread;
 use std::time::Duration;
@@ -37,7 +41,7 @@ impl Future for Stash {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         self.polls.fetch_add(1, Ordering::SeqCst);
-        *self.slot.lock().unwrap() = Some(cx.waker().clone());
+        *self.slot.lock() = Some(cx.waker().clone());
         if self.ready.load(Ordering::SeqCst) {
             Poll::Ready(())
         } else {
@@ -69,11 +73,7 @@ impl StashState {
 
     /// The stashed waker (a clone).
     fn waker(&self) -> Waker {
-        self.slot
-            .lock()
-            .unwrap()
-            .clone()
-            .expect("no waker stashed yet")
+        self.slot.lock().clone().expect("no waker stashed yet")
     }
 
     /// Polls so far.
@@ -171,7 +171,7 @@ fn wake_after_completion_is_harmless() {
         assert_eq!(s.polls(), 2, "a finished task was polled again");
         // The last wakers go; the runtime keeps working.
         drop(waker);
-        *s.slot.lock().unwrap() = None;
+        *s.slot.lock() = None;
         assert_eq!(
             rt.block_on(async { parkway::go(async { 1 }).await.unwrap() }),
             1
@@ -396,7 +396,7 @@ fn waker_clones_outlive_a_detached_task() {
         util::wait_until("completion", || {
             rt.handle().metrics().num_alive_tasks() == 0
         });
-        *s.slot.lock().unwrap() = None;
+        *s.slot.lock() = None;
         w.wake(); // by value: the last reference
         drop(rt);
     });
@@ -416,7 +416,7 @@ fn will_wake_holds_across_polls() {
         let mut n = 0;
         rt.block_on(rt.go(std::future::poll_fn(move |cx| {
             n += 1;
-            let mut slot = f.lock().unwrap();
+            let mut slot = f.lock();
             match &*slot {
                 None => {
                     *slot = Some(cx.waker().clone());
