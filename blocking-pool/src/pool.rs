@@ -1,0 +1,396 @@
+//! `BlockingPool`: an elastic pool of threads for blocking work.
+//!
+//! Threads start on demand, one per job that finds no idle thread, up to
+//! `max_threads`; past that, jobs queue (first in, first out) until a
+//! thread is free. A thread idle for `keep_alive` exits. One mutex guards
+//! the queue and the counts; each thread runs its jobs outside it.
+//!
+//! A job submitted is run, or handed back to the caller (`execute` after
+//! shutdown, or when no thread could be started and none exists to run
+//! it), or dropped by a shutdown that found it still queued: dropping is
+//! how a job learns it will never run (a result channel inside it closes).
+//! Never silently lost.
+
+use std::collections::VecDeque;
+use std::fmt;
+use std::io;
+use std::panic::{self, AssertUnwindSafe};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::thread;
+use std::time::{Duration, Instant};
+
+/// A unit of blocking work.
+pub type Job = Box<dyn FnOnce() + Send + 'static>;
+
+/// A hook run on each pool thread as it starts or stops.
+pub type ThreadHook = Arc<dyn Fn() + Send + Sync + 'static>;
+
+/// The default most threads a pool runs at once (tokio's default too).
+pub const DEFAULT_MAX_THREADS: usize = 512;
+
+/// The default time an idle thread waits for work before it exits.
+pub const DEFAULT_KEEP_ALIVE: Duration = Duration::from_secs(10);
+
+/// How a [`BlockingPool`] is set up.
+#[derive(Clone)]
+pub struct PoolConfig {
+    /// At most this many threads at once (at least 1).
+    pub max_threads: usize,
+    /// An idle thread exits after this long without work.
+    pub keep_alive: Duration,
+    /// Threads are named `{thread_name}-{n}`.
+    pub thread_name: String,
+    /// The threads' stack size, if set.
+    pub stack_size: Option<usize>,
+    /// Run first on every pool thread.
+    pub on_thread_start: Option<ThreadHook>,
+    /// Run last on every pool thread.
+    pub on_thread_stop: Option<ThreadHook>,
+}
+
+impl Default for PoolConfig {
+    fn default() -> PoolConfig {
+        PoolConfig {
+            max_threads: DEFAULT_MAX_THREADS,
+            keep_alive: DEFAULT_KEEP_ALIVE,
+            thread_name: "parkway-blocking".to_string(),
+            stack_size: None,
+            on_thread_start: None,
+            on_thread_stop: None,
+        }
+    }
+}
+
+impl fmt::Debug for PoolConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PoolConfig")
+            .field("max_threads", &self.max_threads)
+            .field("keep_alive", &self.keep_alive)
+            .field("thread_name", &self.thread_name)
+            .field("stack_size", &self.stack_size)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Why a job was handed back instead of run.
+pub struct ExecuteError {
+    /// The job, not run.
+    pub job: Job,
+    /// What went wrong.
+    pub kind: ExecuteErrorKind,
+}
+
+/// The reason in an [`ExecuteError`].
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum ExecuteErrorKind {
+    /// The pool is shut down.
+    ShutDown,
+    /// The OS refused a thread, and the pool has none to run the job.
+    Spawn(io::Error),
+}
+
+impl fmt::Debug for ExecuteError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ExecuteError")
+            .field("kind", &self.kind)
+            .finish_non_exhaustive()
+    }
+}
+
+impl fmt::Display for ExecuteError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.kind {
+            ExecuteErrorKind::ShutDown => {
+                f.write_str("parkway: the blocking pool is shut down; the job was not run")
+            }
+            ExecuteErrorKind::Spawn(e) => write!(
+                f,
+                "parkway: the blocking pool could not start a thread ({e}) and has none to \
+                 run the job; it was not run"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for ExecuteError {}
+
+/// An elastic pool of threads for blocking work; see the module doc.
+/// Cloning gives another handle to the same pool.
+#[derive(Clone)]
+pub struct BlockingPool {
+    /// The pool's state.
+    inner: Arc<Inner>,
+}
+
+/// What the threads and the handles share.
+struct Inner {
+    /// The queue and the counts.
+    state: Mutex<State>,
+    /// Idle threads wait here for jobs.
+    work: Condvar,
+    /// `shutdown` waits here for the threads to exit.
+    exited: Condvar,
+    /// The settings.
+    config: PoolConfig,
+}
+
+/// The queue and the counts.
+#[derive(Default)]
+struct State {
+    /// Jobs no thread has taken yet.
+    queue: VecDeque<Job>,
+    /// Threads running (started and not exited).
+    threads: usize,
+    /// Of those, threads waiting for a job.
+    idle: usize,
+    /// Wake-ups sent to idle threads and not yet taken: a job pushed while
+    /// one is owed for every queued job needs no new thread.
+    notified: usize,
+    /// Threads started so far (for names).
+    started: usize,
+    /// Set by `shutdown`.
+    shutdown: bool,
+    /// Jobs running now.
+    running: usize,
+}
+
+impl BlockingPool {
+    /// A pool with `config` (no thread starts until work arrives).
+    ///
+    /// # Errors
+    ///
+    /// `InvalidInput` if `max_threads` is zero.
+    pub fn new(config: PoolConfig) -> io::Result<BlockingPool> {
+        if config.max_threads == 0 {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "parkway: the blocking pool's max_threads must be at least 1",
+            ));
+        }
+        Ok(BlockingPool {
+            inner: Arc::new(Inner {
+                state: Mutex::new(State::default()),
+                work: Condvar::new(),
+                exited: Condvar::new(),
+                config,
+            }),
+        })
+    }
+
+    /// Runs `job` on a pool thread: an idle one, a new one if all are busy
+    /// and fewer than `max_threads` run, or the first to free up (the job
+    /// queues).
+    ///
+    /// # Errors
+    ///
+    /// Hands the job back when the pool is shut down, or when the OS
+    /// refuses a thread and the pool has no thread that could run it later.
+    pub fn execute(&self, job: Job) -> Result<(), ExecuteError> {
+        let inner = &self.inner;
+        let mut state = inner.lock();
+        if state.shutdown {
+            return Err(ExecuteError {
+                job,
+                kind: ExecuteErrorKind::ShutDown,
+            });
+        }
+        state.queue.push_back(job);
+        if state.idle > state.notified {
+            state.notified += 1;
+            drop(state);
+            inner.work.notify_one();
+            return Ok(());
+        }
+        if state.threads >= inner.config.max_threads {
+            // Saturated: the job waits for a thread.
+            return Ok(());
+        }
+        state.threads += 1;
+        state.started += 1;
+        let name = format!("{}-{}", inner.config.thread_name, state.started);
+        drop(state);
+        let mut builder = thread::Builder::new().name(name);
+        if let Some(size) = inner.config.stack_size {
+            builder = builder.stack_size(size);
+        }
+        let pool = Arc::clone(inner);
+        match builder.spawn(move || pool.run_thread()) {
+            Ok(_) => Ok(()),
+            Err(e) => {
+                let mut state = inner.lock();
+                state.threads -= 1;
+                if state.threads > 0 {
+                    // A running thread takes it when it frees up.
+                    return Ok(());
+                }
+                // Nobody could ever run it: hand it back. It is the newest
+                // job, at the back (unless a thread took it meanwhile,
+                // which then ran it).
+                match state.queue.pop_back() {
+                    Some(job) => Err(ExecuteError {
+                        job,
+                        kind: ExecuteErrorKind::Spawn(e),
+                    }),
+                    None => Ok(()),
+                }
+            }
+        }
+    }
+
+    /// Threads running now (a moment's count).
+    pub fn num_threads(&self) -> usize {
+        self.inner.lock().threads
+    }
+
+    /// Threads waiting for a job now (a moment's count).
+    pub fn num_idle_threads(&self) -> usize {
+        let state = self.inner.lock();
+        state.idle - state.notified.min(state.idle)
+    }
+
+    /// Jobs waiting for a thread now (a moment's count).
+    pub fn queue_len(&self) -> usize {
+        self.inner.lock().queue.len()
+    }
+
+    /// Shuts the pool down: no job is accepted any more, queued jobs are
+    /// dropped (not run), idle threads exit, and running jobs finish.
+    /// Waits up to `timeout` for every thread to exit; returns whether they
+    /// all did (threads still running a job are detached and exit when it
+    /// returns).
+    pub fn shutdown(&self, timeout: Duration) -> bool {
+        let inner = &self.inner;
+        let queued = {
+            let mut state = inner.lock();
+            state.shutdown = true;
+            std::mem::take(&mut state.queue)
+        };
+        inner.work.notify_all();
+        // Dropped outside the lock: a job's drop may run user code.
+        drop(queued);
+        let deadline = Instant::now().checked_add(timeout);
+        let mut state = inner.lock();
+        while state.threads > 0 {
+            match deadline {
+                None => state = inner.exited.wait(state).unwrap_or_else(|e| e.into_inner()),
+                Some(deadline) => {
+                    let now = Instant::now();
+                    if now >= deadline {
+                        return false;
+                    }
+                    state = inner
+                        .exited
+                        .wait_timeout(state, deadline - now)
+                        .unwrap_or_else(|e| e.into_inner())
+                        .0;
+                }
+            }
+        }
+        true
+    }
+
+    /// Whether [`shutdown`](Self::shutdown) was called.
+    pub fn is_shut_down(&self) -> bool {
+        self.inner.lock().shutdown
+    }
+}
+
+impl fmt::Debug for BlockingPool {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let state = self.inner.lock();
+        f.debug_struct("BlockingPool")
+            .field("threads", &state.threads)
+            .field("idle", &state.idle)
+            .field("queued", &state.queue.len())
+            .field("running", &state.running)
+            .field("shutdown", &state.shutdown)
+            .finish()
+    }
+}
+
+impl Inner {
+    /// Locks the state; a poisoned lock (a panic while holding it, which
+    /// nothing here does) is taken as is.
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The body of a pool thread.
+    fn run_thread(self: Arc<Self>) {
+        /// Counts the thread out however it ends, unless the loop did
+        /// already (an idle thread leaving).
+        struct Exit<'a> {
+            /// The pool.
+            inner: &'a Inner,
+            /// Whether the thread was counted out already.
+            counted: bool,
+        }
+        impl Drop for Exit<'_> {
+            fn drop(&mut self) {
+                if !self.counted {
+                    self.inner.lock().threads -= 1;
+                }
+                self.inner.exited.notify_all();
+            }
+        }
+        let mut exit = Exit {
+            inner: &self,
+            counted: false,
+        };
+        if let Some(hook) = &self.config.on_thread_start {
+            run_caught(|| hook());
+        }
+        let mut state = self.lock();
+        loop {
+            if let Some(job) = state.queue.pop_front() {
+                state.running += 1;
+                drop(state);
+                // A panicking job is its own business (a handle's wrapper
+                // catches and reports it); the thread goes on.
+                run_caught(job);
+                state = self.lock();
+                state.running -= 1;
+                continue;
+            }
+            if state.shutdown {
+                // Counted out after the stop hook (by `exit`): `shutdown`
+                // waits for the hooks too.
+                drop(state);
+                if let Some(hook) = &self.config.on_thread_stop {
+                    run_caught(|| hook());
+                }
+                return;
+            }
+            state.idle += 1;
+            let (guard, timeout) = self
+                .work
+                .wait_timeout(state, self.config.keep_alive)
+                .unwrap_or_else(|e| e.into_inner());
+            state = guard;
+            state.idle -= 1;
+            if state.notified > 0 {
+                state.notified -= 1;
+            } else if timeout.timed_out() && state.queue.is_empty() {
+                // Idle for a whole keep-alive: exit, counted out under the
+                // lock that saw nothing to do, so an `execute` never counts
+                // on a thread that is leaving.
+                state.threads -= 1;
+                exit.counted = true;
+                break;
+            }
+        }
+        drop(state);
+        if let Some(hook) = &self.config.on_thread_stop {
+            run_caught(|| hook());
+        }
+        drop(exit);
+    }
+}
+
+/// Runs `f`, catching a panic (and a panic in dropping its payload).
+fn run_caught(f: impl FnOnce()) {
+    if let Err(payload) = panic::catch_unwind(AssertUnwindSafe(f)) {
+        let _ = panic::catch_unwind(AssertUnwindSafe(move || drop(payload)));
+    }
+}
