@@ -2,7 +2,11 @@
 //!
 //! Threads start on demand, one per job that finds no idle thread, up to
 //! `max_threads`; past that, jobs queue (first in, first out) until a
-//! thread is free. A thread idle for `keep_alive` exits. One mutex guards
+//! thread is free. A thread idle for `keep_alive` exits (it stops counting
+//! towards `max_threads` as it decides to, before its stop hook runs, so
+//! threads in their stop hooks can briefly exceed the limit). Threads are
+//! started under the pool's lock, so the counts only ever include threads
+//! that exist. One mutex guards
 //! the queue and the counts; each thread runs its jobs outside it.
 //!
 //! A job submitted is run, or handed back to the caller (`execute` after
@@ -153,6 +157,8 @@ struct State {
     shutdown: bool,
     /// Jobs running now.
     running: usize,
+    /// Threads not yet past their stop hook (`shutdown` waits on this).
+    alive: usize,
 }
 
 impl BlockingPool {
@@ -206,27 +212,30 @@ impl BlockingPool {
             // Saturated: the job waits for a thread.
             return Ok(());
         }
-        state.threads += 1;
+        // Spawned under the lock: `threads` then counts only threads that
+        // exist, so a failed spawn with `threads == 0` means the queue holds
+        // only this job (a thread leaves only with the queue empty).
         state.started += 1;
         let name = format!("{}-{}", inner.config.thread_name, state.started);
-        drop(state);
         let mut builder = thread::Builder::new().name(name);
         if let Some(size) = inner.config.stack_size {
             builder = builder.stack_size(size);
         }
         let pool = Arc::clone(inner);
         match builder.spawn(move || pool.run_thread()) {
-            Ok(_) => Ok(()),
+            Ok(_) => {
+                state.threads += 1;
+                state.alive += 1;
+                Ok(())
+            }
             Err(e) => {
-                let mut state = inner.lock();
-                state.threads -= 1;
                 if state.threads > 0 {
                     // A running thread takes it when it frees up.
                     return Ok(());
                 }
-                // Nobody could ever run it: hand it back. It is the newest
-                // job, at the back (unless a thread took it meanwhile,
-                // which then ran it).
+                // No thread exists (a thread leaves only with the queue
+                // empty), so the queue holds this job alone: hand it back.
+                debug_assert_eq!(state.queue.len(), 1);
                 match state.queue.pop_back() {
                     Some(job) => Err(ExecuteError {
                         job,
@@ -256,9 +265,11 @@ impl BlockingPool {
 
     /// Shuts the pool down: no job is accepted any more, queued jobs are
     /// dropped (not run), idle threads exit, and running jobs finish.
-    /// Waits up to `timeout` for every thread to exit; returns whether they
-    /// all did (threads still running a job are detached and exit when it
-    /// returns).
+    /// Waits up to `timeout` for every thread to exit, stop hooks included;
+    /// returns whether they all did (threads still running a job are
+    /// detached and exit when it returns). Called from a job or hook of the
+    /// pool itself, it waits for its own thread too: the full timeout, so
+    /// give it a finite one there.
     pub fn shutdown(&self, timeout: Duration) -> bool {
         let inner = &self.inner;
         let queued = {
@@ -271,7 +282,7 @@ impl BlockingPool {
         drop(queued);
         let deadline = Instant::now().checked_add(timeout);
         let mut state = inner.lock();
-        while state.threads > 0 {
+        while state.alive > 0 {
             match deadline {
                 None => state = inner.exited.wait(state).unwrap_or_else(|e| e.into_inner()),
                 Some(deadline) => {
@@ -328,9 +339,12 @@ impl Inner {
         }
         impl Drop for Exit<'_> {
             fn drop(&mut self) {
+                let mut state = self.inner.lock();
                 if !self.counted {
-                    self.inner.lock().threads -= 1;
+                    state.threads -= 1;
                 }
+                state.alive -= 1;
+                drop(state);
                 self.inner.exited.notify_all();
             }
         }
