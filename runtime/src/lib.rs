@@ -68,6 +68,8 @@ mod block_on;
 #[cfg(not(loom))]
 mod builder;
 #[cfg(not(loom))]
+mod combinators;
+#[cfg(not(loom))]
 mod context;
 #[cfg(not(loom))]
 mod executor;
@@ -120,6 +122,8 @@ pub use builder::{
     Builder, DEFAULT_COMPENSATION_THREADS, DEFAULT_STALL_THRESHOLD, MAX_COMPENSATION_THREADS,
     MAX_WORKER_THREADS, STALL_THRESHOLD_ENV,
 };
+#[cfg(not(loom))]
+pub use combinators::*;
 #[cfg(not(loom))]
 pub use context::EnterGuard;
 #[cfg(not(loom))]

@@ -1,0 +1,1 @@
+//! `pipe`, `onto_chan`, `to_chan`, `reduce`, `into` (being written).

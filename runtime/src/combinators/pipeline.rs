@@ -1,0 +1,1 @@
+//! `pipeline`, `pipeline_blocking`, `pipeline_async` (being written).
