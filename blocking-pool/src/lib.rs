@@ -3,17 +3,25 @@
 //!
 //! Go blocks park, they never block; work that must block (file I/O, a
 //! blocking client library, a long computation) goes here instead. The pool
-//! starts threads on demand up to a limit (`max_blocking_threads`) and lets
-//! idle ones exit after a keep-alive (`blocking_keep_alive`). `thread` and
-//! `thread_call` will hand each result back through a `BlockingHandle<T>`:
-//! a future for go blocks, a go-checked blocking `join()` for plain threads,
-//! and `into_chan()` for a channel of the result, as core.async's `thread`
-//! returns a channel.
+//! starts threads on demand up to a limit (`max_threads`, the runtime's
+//! `max_blocking_threads`) and lets idle ones exit after a keep-alive
+//! (`keep_alive`, the runtime's `blocking_keep_alive`). When every thread
+//! is busy, work queues first in, first out.
 //!
-//! What is here so far is the pool itself, [`BlockingPool`]: elastic
-//! threads, a queue when saturated, keep-alive, named threads, graceful
-//! shutdown. `thread`, `thread_call` and `BlockingHandle` build on it next
-//! (parkway issue 5), and `parkway` will re-export them.
+//! - [`BlockingPool`] is the pool. A runtime owns one (`parkway::thread`
+//!   uses the current runtime's); a program without a runtime can make its
+//!   own and [`spawn`](BlockingPool::spawn) on it.
+//! - [`BlockingHandle<T>`] is a job's result: a future for go blocks, a
+//!   go-checked blocking [`join`](BlockingHandle::join) for plain threads,
+//!   and [`into_chan`](BlockingHandle::into_chan) for a channel that
+//!   delivers the result and closes, as core.async's `thread` returns a
+//!   channel.
+//! - [`JoinError`] and [`Id`] live here so that a `BlockingHandle` and the
+//!   runtime's `JoinHandle` give the same error type; `parkway`
+//!   re-exports them.
+//!
+//! A job is run, or its handle reports why not (the pool shut down first;
+//! the OS refused a thread while the pool had none): never lost silently.
 //!
 //! # Examples
 //!
@@ -42,8 +50,12 @@
 
 #![forbid(unsafe_code)]
 
+mod error;
+mod handle;
 mod pool;
 
+pub use error::{Id, JoinError, Origin};
+pub use handle::BlockingHandle;
 pub use pool::{
     BlockingPool, ExecuteError, ExecuteErrorKind, Job, PoolConfig, ThreadHook, DEFAULT_KEEP_ALIVE,
     DEFAULT_MAX_THREADS,

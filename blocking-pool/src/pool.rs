@@ -15,13 +15,22 @@
 //! how a job learns it will never run (a result channel inside it closes).
 //! Never silently lost.
 
+use std::cell::Cell;
 use std::collections::VecDeque;
 use std::fmt;
 use std::io;
-use std::panic::{self, AssertUnwindSafe};
+use std::panic::{self, AssertUnwindSafe, Location};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread;
 use std::time::{Duration, Instant};
+
+use crate::handle::{self, BlockingHandle};
+
+thread_local! {
+    /// On a pool thread, the address of its pool's `Inner` (0 elsewhere):
+    /// `shutdown` called from a job does not wait for its own thread.
+    static POOL_OF_THREAD: Cell<usize> = const { Cell::new(0) };
+}
 
 /// A unit of blocking work.
 pub type Job = Box<dyn FnOnce() + Send + 'static>;
@@ -247,6 +256,46 @@ impl BlockingPool {
         }
     }
 
+    /// Runs `f` on a pool thread and returns a handle to its result: a
+    /// future for go blocks, a blocking [`join`](BlockingHandle::join) for
+    /// threads, or a channel ([`into_chan`](BlockingHandle::into_chan)).
+    ///
+    /// A panic in `f` reaches the handle as a [`JoinError`](crate::JoinError).
+    /// If the pool is shut down, the handle gives a cancellation error; if
+    /// the OS refuses a thread and the pool has none that could run `f`
+    /// later, it gives an error with
+    /// [`is_spawn_failed`](crate::JoinError::is_spawn_failed). `f` is never
+    /// silently lost.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use parkway_blocking_pool::{BlockingPool, PoolConfig};
+    ///
+    /// let pool = BlockingPool::new(PoolConfig::default()).unwrap();
+    /// let h = pool.spawn(|| std::fs::metadata(".").is_ok());
+    /// assert!(h.join().unwrap());
+    /// ```
+    #[track_caller]
+    pub fn spawn<F, T>(&self, f: F) -> BlockingHandle<T>
+    where
+        F: FnOnce() -> T + Send + 'static,
+        T: Send + 'static,
+    {
+        let location = Location::caller();
+        let (handle, completer) = handle::pair(location);
+        let job: Job = Box::new(move || completer.run(f));
+        if let Err(e) = self.execute(job) {
+            if let ExecuteErrorKind::Spawn(io) = e.kind {
+                handle.fail_spawn(location, io);
+            }
+            // Dropping the job drops its completer, which completes the
+            // handle with a cancellation unless it failed already.
+            drop(e.job);
+        }
+        handle
+    }
+
     /// Threads running now (a moment's count).
     pub fn num_threads(&self) -> usize {
         self.inner.lock().threads
@@ -267,9 +316,8 @@ impl BlockingPool {
     /// dropped (not run), idle threads exit, and running jobs finish.
     /// Waits up to `timeout` for every thread to exit, stop hooks included;
     /// returns whether they all did (threads still running a job are
-    /// detached and exit when it returns). Called from a job or hook of the
-    /// pool itself, it waits for its own thread too: the full timeout, so
-    /// give it a finite one there.
+    /// detached and exit when it returns). Called from a job of the pool
+    /// itself, it waits for every other thread, not for its own.
     pub fn shutdown(&self, timeout: Duration) -> bool {
         let inner = &self.inner;
         let queued = {
@@ -281,8 +329,12 @@ impl BlockingPool {
         // Dropped outside the lock: a job's drop may run user code.
         drop(queued);
         let deadline = Instant::now().checked_add(timeout);
+        // A job of this pool calling `shutdown` waits for the others only:
+        // its own thread exits after the job returns.
+        let own = Arc::as_ptr(inner) as usize;
+        let me = usize::from(POOL_OF_THREAD.try_with(Cell::get) == Ok(own));
         let mut state = inner.lock();
-        while state.alive > 0 {
+        while state.alive > me {
             match deadline {
                 None => state = inner.exited.wait(state).unwrap_or_else(|e| e.into_inner()),
                 Some(deadline) => {
@@ -352,6 +404,7 @@ impl Inner {
             inner: &self,
             counted: false,
         };
+        let _ = POOL_OF_THREAD.try_with(|p| p.set(Arc::as_ptr(&self) as usize));
         if let Some(hook) = &self.config.on_thread_start {
             run_caught(|| hook());
         }

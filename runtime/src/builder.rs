@@ -58,6 +58,10 @@ pub(crate) struct Config {
     /// At most this many threads beyond `worker_threads` stand in for
     /// stalled workers at once.
     pub(crate) compensation_threads: usize,
+    /// Most blocking-pool threads at once.
+    pub(crate) max_blocking_threads: usize,
+    /// How long an idle blocking-pool thread waits before it exits.
+    pub(crate) blocking_keep_alive: Duration,
 }
 
 impl fmt::Debug for Config {
@@ -73,6 +77,8 @@ impl fmt::Debug for Config {
             .field("on_report", &self.on_report.is_some())
             .field("compensate", &self.compensate)
             .field("compensation_threads", &self.compensation_threads)
+            .field("max_blocking_threads", &self.max_blocking_threads)
+            .field("blocking_keep_alive", &self.blocking_keep_alive)
             .finish()
     }
 }
@@ -124,6 +130,8 @@ impl Builder {
                 on_report: None,
                 compensate: true,
                 compensation_threads: DEFAULT_COMPENSATION_THREADS,
+                max_blocking_threads: parkway_blocking_pool::DEFAULT_MAX_THREADS,
+                blocking_keep_alive: parkway_blocking_pool::DEFAULT_KEEP_ALIVE,
             },
         }
     }
@@ -210,14 +218,33 @@ impl Builder {
         self
     }
 
+    /// Sets the most threads the runtime's blocking pool runs at once
+    /// (default 512, as tokio's): the threads [`thread`](crate::thread),
+    /// [`thread_call`](crate::thread_call) and
+    /// [`pipeline_blocking`](crate::pipeline_blocking) run their work on.
+    /// Past it, blocking work queues (first in, first out) until a thread is
+    /// free. [`build`](Builder::build) refuses zero.
+    pub fn max_blocking_threads(mut self, n: usize) -> Builder {
+        self.config.max_blocking_threads = n;
+        self
+    }
+
+    /// Sets how long an idle blocking-pool thread waits for more work
+    /// before it exits (default 10 s, as tokio's).
+    pub fn blocking_keep_alive(mut self, keep_alive: Duration) -> Builder {
+        self.config.blocking_keep_alive = keep_alive;
+        self
+    }
+
     /// Runs `f` first on every worker thread (threads that stand in for
-    /// stalled workers included).
+    /// stalled workers included) and every blocking-pool thread.
     pub fn on_thread_start(mut self, f: impl Fn() + Send + Sync + 'static) -> Builder {
         self.config.on_thread_start = Some(Arc::new(f));
         self
     }
 
-    /// Runs `f` last on every worker thread, as it exits.
+    /// Runs `f` last on every worker thread and blocking-pool thread, as it
+    /// exits.
     pub fn on_thread_stop(mut self, f: impl Fn() + Send + Sync + 'static) -> Builder {
         self.config.on_thread_stop = Some(Arc::new(f));
         self
@@ -227,7 +254,8 @@ impl Builder {
     ///
     /// # Errors
     ///
-    /// `InvalidInput` if `worker_threads(0)` was set; the OS's error if a
+    /// `InvalidInput` if `worker_threads(0)` or `max_blocking_threads(0)`
+    /// was set, or a limit above its maximum; the OS's error if a
     /// worker thread cannot be spawned (the threads already started are
     /// stopped again).
     ///
@@ -259,6 +287,12 @@ impl Builder {
             return Err(io::Error::new(
                 io::ErrorKind::InvalidInput,
                 format!("parkway: compensation_threads must be at most {MAX_COMPENSATION_THREADS}"),
+            ));
+        }
+        if config.max_blocking_threads == 0 {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "parkway: max_blocking_threads must be at least 1",
             ));
         }
         if config.worker_threads > MAX_WORKER_THREADS {

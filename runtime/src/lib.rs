@@ -66,6 +66,8 @@
 #[cfg(not(loom))]
 mod block_on;
 #[cfg(not(loom))]
+mod blocking;
+#[cfg(not(loom))]
 mod builder;
 #[cfg(not(loom))]
 mod combinators;
@@ -123,6 +125,8 @@ pub use builder::{
     MAX_WORKER_THREADS, STALL_THRESHOLD_ENV,
 };
 #[cfg(not(loom))]
+pub use blocking::{thread, thread_call};
+#[cfg(not(loom))]
 pub use combinators::*;
 #[cfg(not(loom))]
 pub use context::EnterGuard;
@@ -135,6 +139,7 @@ pub use task::{yield_now, JoinError, JoinHandle};
 #[cfg(not(loom))]
 pub use time::{sleep, sleep_until, timeout, with_timeout, Elapsed, Sleep, WithTimeout};
 
+pub use parkway_blocking_pool::{BlockingHandle, BlockingPool, PoolConfig};
 pub use parkway_channels as chan;
 pub use parkway_channels::{alt, alt_blocking};
 pub use parkway_go_check::{GoCheck, Report, ReportKind};

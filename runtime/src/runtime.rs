@@ -1,6 +1,7 @@
 //! `Runtime`: the go pool, its timers, and the way in (`block_on`) and out
 //! (drop, `shutdown_timeout`).
 
+use parkway_blocking_pool::{BlockingPool, PoolConfig};
 use std::fmt;
 use std::future::Future;
 use std::io;
@@ -92,7 +93,15 @@ impl Runtime {
             );
         }
         let n = config.worker_threads;
-        let (shared, locals) = Shared::new(config);
+        let blocking = BlockingPool::new(PoolConfig {
+            max_threads: config.max_blocking_threads,
+            keep_alive: config.blocking_keep_alive,
+            thread_name: format!("{}-blocking", config.thread_name),
+            stack_size: config.thread_stack_size,
+            on_thread_start: config.on_thread_start.clone(),
+            on_thread_stop: config.on_thread_stop.clone(),
+        })?;
+        let (shared, locals) = Shared::new(config, blocking);
         let shared = Arc::new(shared);
         let mut rt = Runtime {
             handle: Handle {
@@ -256,8 +265,18 @@ impl Runtime {
                 let _ = t.join();
             }
         }
-        let _enter = context::enter(self.handle.clone());
-        shared.finish_shutdown();
+        {
+            let _enter = context::enter(self.handle.clone());
+            shared.finish_shutdown();
+        }
+        // Blocking work last, as tokio does: the go blocks awaiting it are
+        // gone; queued jobs are dropped (their handles report a
+        // cancellation) and running ones are waited for, up to the deadline.
+        let wait = match deadline {
+            None => Duration::MAX,
+            Some(d) => d.saturating_duration_since(Instant::now()),
+        };
+        shared.blocking.shutdown(wait);
     }
 }
 

@@ -28,6 +28,7 @@ pub(crate) mod stacks;
 pub(crate) mod watchdog;
 pub(crate) mod worker;
 
+use parkway_blocking_pool::BlockingPool;
 use std::future::Future;
 use std::panic::Location;
 use std::sync::atomic::{fence, AtomicBool, AtomicU8, AtomicUsize, Ordering};
@@ -95,6 +96,8 @@ pub(crate) const REPLACED: u8 = 2;
 /// The state of one runtime shared by its workers, handles and tasks.
 #[derive(Debug)]
 pub(crate) struct Shared {
+    /// The pool `thread` and `thread_call` run blocking work on.
+    pub(crate) blocking: BlockingPool,
     /// Tasks spawned or woken from outside the pool.
     pub(crate) injector: Injector<Notified>,
     /// One per slot: the `workers` first ones active at start, the spare
@@ -141,7 +144,10 @@ struct Threads {
 impl Shared {
     /// A runtime's shared state; returns it with the run queues the worker
     /// threads will own (the spare slots' queues go to the hand-off).
-    pub(crate) fn new(config: Config) -> (Shared, Vec<crossbeam_deque::Worker<Notified>>) {
+    pub(crate) fn new(
+        config: Config,
+        blocking: BlockingPool,
+    ) -> (Shared, Vec<crossbeam_deque::Worker<Notified>>) {
         let n = config.worker_threads;
         let spare = if config.compensate {
             config.compensation_threads
@@ -168,6 +174,7 @@ impl Shared {
         }
         let spares = locals.split_off(n).into_iter().enumerate();
         let shared = Shared {
+            blocking,
             injector: Injector::new(),
             remotes,
             in_use: AtomicUsize::new(n),

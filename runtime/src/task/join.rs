@@ -7,7 +7,7 @@ use std::pin::Pin;
 use std::ptr::NonNull;
 use std::task::{Context, Poll};
 
-use crate::task::error::JoinError;
+use crate::task::JoinError;
 use crate::task::raw::{drop_ref, Header};
 use crate::task::state::WakeAction;
 use crate::task::{Id, Notified};

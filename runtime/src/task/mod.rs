@@ -7,7 +7,7 @@
 //! hand-written `RawWaker` over the cell (`waker.rs`).
 
 mod builder;
-mod error;
+pub(crate) mod error;
 mod join;
 pub(crate) mod list;
 pub(crate) mod raw;
@@ -16,49 +16,16 @@ mod waker;
 mod yield_now;
 
 use std::fmt;
-use std::num::NonZeroU64;
 use std::ptr::NonNull;
 
 use crate::executor::watchdog::WorkerProbe;
-use std::sync::atomic::{AtomicU64, Ordering};
 
 pub use builder::Builder;
-pub use error::JoinError;
+pub use parkway_blocking_pool::{Id, JoinError};
 pub use join::JoinHandle;
 pub use yield_now::{yield_now, YieldNow};
 
 use raw::Header;
-
-/// A task's id: unique among all tasks of the process, never reused.
-#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct Id(NonZeroU64);
-
-impl Id {
-    /// The next id.
-    pub(crate) fn next() -> Id {
-        /// The last id handed out.
-        static NEXT: AtomicU64 = AtomicU64::new(1);
-        let n = NEXT.fetch_add(1, Ordering::Relaxed);
-        Id(NonZeroU64::new(n).expect("task id counter wrapped"))
-    }
-
-    /// The id as a number.
-    pub fn as_u64(self) -> u64 {
-        self.0.get()
-    }
-}
-
-impl fmt::Display for Id {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.0.fmt(f)
-    }
-}
-
-impl fmt::Debug for Id {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Id({})", self.0)
-    }
-}
 
 /// A queue entry: a task that is scheduled, owning one reference.
 pub(crate) struct Notified {

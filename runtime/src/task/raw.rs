@@ -19,7 +19,8 @@ use std::task::{Context, Poll, Waker};
 
 use crate::executor::watchdog::WorkerProbe;
 use crate::executor::Shared;
-use crate::task::error::JoinError;
+use crate::task::error;
+use crate::task::JoinError;
 use crate::task::list::Links;
 use crate::task::state::{IdleAction, RunAction, State};
 use crate::task::waker;
@@ -213,7 +214,7 @@ where
             // Dropped here, outside any lock; a panicking drop is caught
             // like any output's.
             drop_reporting("a task's output", polled);
-            let err = JoinError::stalled(&cell.header, stuck);
+            let err = error::stalled(&cell.header, stuck);
             // SAFETY: RUNNING is held (not released on this path); the
             // queue entry's reference is ours.
             unsafe { store_and_complete::<F>(ptr, Err(err), 1) };
@@ -242,7 +243,7 @@ where
             return;
         }
         Ok(Poll::Ready(output)) => Ok(output),
-        Err(payload) => Err(JoinError::panic(&cell.header, payload)),
+        Err(payload) => Err(error::panic(&cell.header, payload)),
     };
     // SAFETY: RUNNING is held; the queue entry's reference is ours.
     unsafe { store_and_complete::<F>(ptr, output, 1) };
@@ -261,7 +262,7 @@ where
 {
     // SAFETY: caller's references keep it alive.
     let cell = unsafe { cell::<F>(ptr) };
-    let err = JoinError::cancelled(&cell.header);
+    let err = error::cancelled(&cell.header);
     // SAFETY: RUNNING is held, and we hand the references on.
     unsafe { store_and_complete::<F>(ptr, Err(err), refs) };
 }
@@ -296,7 +297,7 @@ unsafe fn store_and_complete<F>(
         // panic; a cancelled or panicked one keeps its first error and the
         // drop panic is reported.
         Err(payload) => match output {
-            Ok(_) => Err(JoinError::panic(header, payload)),
+            Ok(_) => Err(error::panic(header, payload)),
             Err(e) => {
                 report_drop_panic("a task's future", &*payload);
                 Err(e)
