@@ -1231,6 +1231,108 @@ impl<T> Chan<T> {
         }
     }
 
+    // ----- transform channels (crate::transform) --------------------------
+    //
+    // Used only by `TransformSender`, which owns the one `Sender` of its
+    // channel and calls these under its own lock; plain handles never reach
+    // them, so the paths above are unchanged.
+
+    /// Whether a new put would find room (core.async's `full?` is false):
+    /// a fixed ring that is not full and has no parked value before it;
+    /// always for the policies that never park. Exact: read under the lock.
+    pub(crate) fn has_room(&self) -> bool {
+        match &self.buf {
+            Buffer::Fixed(ring) => {
+                let w = self.lock();
+                !w.has_parked_values() && !ring.is_full()
+            }
+            Buffer::Dropping(_) | Buffer::Sliding(_) | Buffer::Promise(_) => true,
+            Buffer::Rendezvous => false,
+        }
+    }
+
+    /// Adds every value of `values` (drained, in order) under one lock, as
+    /// core.async adds a transducer's outputs to its buffer: past a fixed
+    /// ring's capacity if need be, the rest queueing behind the ring as
+    /// parked puts with no callback (delivered in order, also after close);
+    /// dropping, sliding and promise buffers apply their policy to each
+    /// value. Values the policy discards, or that find the channel closed,
+    /// go to `discarded`, for the caller to drop outside every lock. Wakes
+    /// and callbacks are left in `d`, to run once the caller has released
+    /// its own lock.
+    pub(crate) fn push_batch(
+        &self,
+        values: &mut Vec<T>,
+        discarded: &mut Vec<T>,
+        d: &mut Deferred<T>,
+    ) where
+        T: 'static,
+    {
+        if values.is_empty() {
+            return;
+        }
+        let mut w = self.lock();
+        if self.closed.load(Ordering::Relaxed) || self.disconnected.load(Ordering::Relaxed) {
+            discarded.append(values);
+            return;
+        }
+        match &self.buf {
+            Buffer::Fixed(ring) => {
+                // Announce first, as `try_send_locked` does: a receiver
+                // popping meanwhile sees the flag and refills from the
+                // queue, or leaves room a push below sees.
+                self.send_waiting.store(true, Ordering::SeqCst);
+                loom_sc_fence();
+                for v in values.drain(..) {
+                    let v = if w.has_parked_values() {
+                        v
+                    } else {
+                        match ring.push_open(v) {
+                            Ok(()) => continue,
+                            Err(PushError::Full(v)) => v,
+                            Err(PushError::Closed(v)) => {
+                                discarded.push(v);
+                                continue;
+                            }
+                        }
+                    };
+                    // Not counted against `MAX_PENDING` in spirit: nobody
+                    // but the transform sender puts on this channel.
+                    w.puts += 1;
+                    w.sendq.push_back(SendEntry::Put {
+                        value: v,
+                        callback: Box::new(|_| {}),
+                    });
+                }
+            }
+            Buffer::Dropping(ring) => {
+                for v in values.drain(..) {
+                    if let Err(PushError::Full(v) | PushError::Closed(v)) = ring.push_open(v) {
+                        discarded.push(v);
+                    }
+                }
+            }
+            Buffer::Sliding(ring) => {
+                for v in values.drain(..) {
+                    match ring.force_push_open(v) {
+                        Ok(evicted) => discarded.extend(evicted),
+                        Err(v) => discarded.push(v),
+                    }
+                }
+            }
+            Buffer::Promise(cell) => {
+                for v in values.drain(..) {
+                    if let Err(SetError::AlreadySet(v) | SetError::Closed(v)) = cell.set(v) {
+                        discarded.push(v);
+                    }
+                }
+            }
+            Buffer::Rendezvous => unreachable!("transform channels always have a buffer"),
+        }
+        self.notify_recv_locked(&mut w, d);
+        self.settle(&mut w, d);
+    }
+
     // ----- close ---------------------------------------------------------
 
     /// Closes the buffer itself (the ring's close mark, the promise cell),

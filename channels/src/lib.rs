@@ -28,6 +28,17 @@
 //! [`oneshot`](mod@oneshot) module for when to use it instead of
 //! [`promise`] or `bounded(1)`).
 //!
+//! # Transform channels
+//!
+//! [`with_transform`] is core.async's `(chan buf xform)`: every value put
+//! goes through a [`Transform`](transform::Transform) (a transducer:
+//! [`map`](transform::map), [`filter`](transform::filter),
+//! [`partition_all`](transform::partition_all), … joined with
+//! [`then`](transform::Transform::then)) that turns it into zero or more
+//! values for the buffer, may end the channel early, and may flush last
+//! values when it closes. The sending side is a [`TransformSender`], the
+//! receiving side a plain [`Receiver`]. See the [`transform`] module.
+//!
 //! # Closing
 //!
 //! [`close`](Sender::close) (from either side, or dropping the last
@@ -74,12 +85,16 @@ mod receiver;
 mod select;
 mod sender;
 mod sync;
+pub mod transform;
 mod waiter;
 
 pub use error::{PutError, SendError, TakeError, TryRecvError, TrySendError};
 pub use receiver::{Receiver, RecvFuture};
 pub use select::{Select, SelectFuture};
 pub use sender::{SendFuture, Sender};
+pub use transform::{
+    with_transform, with_transform_and_handler, TransformSendFuture, TransformSender,
+};
 
 #[cfg(loom)]
 #[doc(hidden)]
