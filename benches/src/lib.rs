@@ -42,6 +42,7 @@
 
 pub mod async_ops;
 pub mod blocking;
+pub mod combinators;
 pub mod compare;
 pub mod peers;
 pub mod rt;

@@ -161,7 +161,13 @@ impl JoinError {
         location: &'static Location<'static>,
         error: io::Error,
     ) -> JoinError {
-        JoinError::new(Repr::SpawnFailed(error), Origin::Blocking, id, None, location)
+        JoinError::new(
+            Repr::SpawnFailed(error),
+            Origin::Blocking,
+            id,
+            None,
+            location,
+        )
     }
 
     /// Builds an error.

@@ -55,6 +55,8 @@ fn join_gives_the_result() {
     let p = pool(2);
     let h = p.spawn(|| 6 * 7);
     assert_eq!(h.join().unwrap(), 42);
+    // And as a future, on a minimal executor with no runtime.
+    assert_eq!(block_on(p.spawn(|| 5)).unwrap(), 5);
 }
 
 #[test]
@@ -111,7 +113,10 @@ fn into_chan_delivers_the_result_once_then_closes() {
 #[test]
 fn a_panic_reaches_the_handle_and_the_thread_lives_on() {
     let p = pool(1);
-    let err = p.spawn(|| -> u8 { panic!("disk on fire") }).join().unwrap_err();
+    let err = p
+        .spawn(|| -> u8 { panic!("disk on fire") })
+        .join()
+        .unwrap_err();
     assert!(err.is_panic());
     assert!(err.is_blocking_job());
     assert_eq!(err.panic_message(), Some("disk on fire"));
@@ -153,7 +158,10 @@ fn a_queued_job_dropped_by_shutdown_reports_a_cancellation() {
     let queued = p.spawn(|| 2).into_chan();
     // The one thread is busy: `queued` waits in the queue.
     assert!(!p.shutdown(Duration::from_millis(20)));
-    let err = queued.recv_blocking().expect("an error, not silence").unwrap_err();
+    let err = queued
+        .recv_blocking()
+        .expect("an error, not silence")
+        .unwrap_err();
     assert!(err.is_cancelled(), "{err}");
     go_tx.send(()).unwrap();
     assert_eq!(running.join().unwrap(), 1);
@@ -171,7 +179,12 @@ fn a_refused_thread_gives_a_spawn_error_not_silence() {
     assert!(err.spawn_error().is_some());
     assert!(err.to_string().contains("refused"), "{err}");
     // The same through a channel.
-    let err = p.spawn(|| 1).into_chan().recv_blocking().unwrap().unwrap_err();
+    let err = p
+        .spawn(|| 1)
+        .into_chan()
+        .recv_blocking()
+        .unwrap()
+        .unwrap_err();
     assert!(err.is_spawn_failed(), "{err}");
 }
 

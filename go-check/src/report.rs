@@ -11,8 +11,8 @@ use parking_lot::RwLock;
 
 /// The fix every blocking-op message ends with.
 const BLOCKING_FIX: &str = "fix: `.await` the parking version \
-     (e.g. `send(v).await` / `recv().await` / `alt!`) \
-     or move the blocking work to `parkway::thread`";
+     (e.g. `send(v).await` / `recv().await` / `alt!`, or the `BlockingHandle` itself) \
+     or move the blocking work to `parkway::thread(|| ..).await`";
 
 /// Something go-check found: a blocking op on a go worker, a panic caught in
 /// a user callback, and (later) a stalled worker.
@@ -210,8 +210,8 @@ impl Report {
                  (spawned at {location}) for {} ms (threshold {} ms): something in it blocks \
                  the thread (a blocking call such as std::thread::sleep, std::fs or a \
                  blocking client, a lock held across a slow call, or a long loop without \
-                 `.await`).{consequence} fix: run the blocking work on a thread of its own \
-                 (or `parkway::thread`), or give long loops `.await` points \
+                 `.await`).{consequence} fix: move the blocking work to the blocking pool \
+                 (`parkway::thread(|| ..).await`), or give long loops `.await` points \
                  (`parkway::yield_now().await`)",
                 elapsed.as_millis(),
                 threshold.as_millis()

@@ -35,7 +35,7 @@ fn panics_on_a_go_worker_in_warn_and_strict() {
             );
             assert!(msg.contains("fix: `.await` the parking version"), "{msg}");
             assert!(msg.contains("`send(v).await`"), "{msg}");
-            assert!(msg.contains("`parkway::thread`"), "{msg}");
+            assert!(msg.contains("`parkway::thread(|| ..).await`"), "{msg}");
         }
     }
 }

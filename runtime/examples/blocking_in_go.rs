@@ -12,7 +12,7 @@
 //!    name and the line that spawned it, and another thread takes over the
 //!    rest of that worker's tasks meanwhile.
 //! 3. The same in `Strict` mode: the task fails with `is_stalled()`.
-//! 4. The fix: the blocking work on a thread of its own, the go block
+//! 4. The fix: the blocking work on the blocking pool (`parkway::thread`), the go block
 //!    parking until the result arrives.
 
 use std::time::{Duration, Instant};
@@ -98,7 +98,7 @@ fn strict_mode_fails_the_task() {
 }
 
 fn the_fix() {
-    section("4. the fix: blocking work on a thread of its own");
+    section("4. the fix: blocking work on the blocking pool (parkway::thread)");
     let rt = Runtime::builder()
         .worker_threads(1)
         .go_check(GoCheck::Strict)
@@ -106,13 +106,13 @@ fn the_fix() {
         .unwrap();
     let v = rt
         .block_on(rt.go(async {
-            let (tx, rx) = chan::oneshot();
-            std::thread::spawn(move || {
+            // Parks, leaving the worker free, while a pool thread sleeps.
+            parkway::thread(|| {
                 std::thread::sleep(Duration::from_millis(300));
-                let _ = tx.send(42);
-            });
-            // Parks, leaving the worker free.
-            rx.await.unwrap()
+                42
+            })
+            .await
+            .unwrap()
         }))
         .unwrap();
     println!("got {v}, no report");

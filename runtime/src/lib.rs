@@ -120,12 +120,12 @@ mod loom_lifo;
 mod loom_park;
 
 #[cfg(not(loom))]
+pub use blocking::{thread, thread_call};
+#[cfg(not(loom))]
 pub use builder::{
     Builder, DEFAULT_COMPENSATION_THREADS, DEFAULT_STALL_THRESHOLD, MAX_COMPENSATION_THREADS,
     MAX_WORKER_THREADS, STALL_THRESHOLD_ENV,
 };
-#[cfg(not(loom))]
-pub use blocking::{thread, thread_call};
 #[cfg(not(loom))]
 pub use combinators::*;
 #[cfg(not(loom))]

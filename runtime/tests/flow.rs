@@ -114,7 +114,12 @@ fn reduce_and_into_return_once_the_channel_closes() {
             assert!(!r.is_finished());
             drop(tx);
             assert_eq!(r.await.unwrap(), [0, 1, 2, 3, 4]);
-            let s = parkway::reduce(|s: String, c| s + c, String::new(), parkway::to_chan(["a", "b"])).await;
+            let s = parkway::reduce(
+                |s: String, c| s + c,
+                String::new(),
+                parkway::to_chan(["a", "b"]),
+            )
+            .await;
             assert_eq!(s, "ab");
         });
     });

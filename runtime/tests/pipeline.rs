@@ -119,8 +119,7 @@ fn sizes_from_core_async_tests_keep_order_for_all_three() {
             for (n, count) in [(1, 0), (1, 10), (10, 10), (20, 10), (5, 1000)] {
                 let inputs: Vec<u64> = (0..count).collect();
                 let want: Vec<u64> = (1..=count).collect();
-                let (got, _) =
-                    rt.block_on(run_kind(kind, n, inputs, inc, no_delay, true));
+                let (got, _) = rt.block_on(run_kind(kind, n, inputs, inc, no_delay, true));
                 assert_eq!(got, want, "{kind:?} n={n} count={count}");
             }
         }
@@ -148,8 +147,15 @@ fn slow_and_fast_items_come_out_in_input_order() {
             .map(|kind| {
                 let h = rt.handle().clone();
                 std::thread::spawn(move || {
-                    h.block_on(run_kind(kind, 2, vec![2000, 50, 1000, 100], same, sleep_ms, true))
-                        .0
+                    h.block_on(run_kind(
+                        kind,
+                        2,
+                        vec![2000, 50, 1000, 100],
+                        same,
+                        sleep_ms,
+                        true,
+                    ))
+                    .0
                 })
             })
             .collect();
@@ -194,8 +200,14 @@ fn order_holds_under_random_per_item_delays() {
         let rt = runtime(2);
         for kind in KINDS {
             for n in [2, 7] {
-                let (got, _) =
-                    rt.block_on(run_kind(kind, n, (0..60).collect(), same, random_delay, true));
+                let (got, _) = rt.block_on(run_kind(
+                    kind,
+                    n,
+                    (0..60).collect(),
+                    same,
+                    random_delay,
+                    true,
+                ));
                 assert_eq!(got, (0..60).collect::<Vec<_>>(), "{kind:?} n={n}");
             }
         }
@@ -220,12 +232,24 @@ fn zero_or_several_outputs_per_input_stay_grouped_in_order() {
         let rt = runtime(2);
         for kind in KINDS {
             for n in [1, 4] {
-                let (got, _) =
-                    rt.block_on(run_kind(kind, n, (0..30).collect(), three, random_delay, true));
+                let (got, _) = rt.block_on(run_kind(
+                    kind,
+                    n,
+                    (0..30).collect(),
+                    three,
+                    random_delay,
+                    true,
+                ));
                 let want: Vec<u64> = (0..30).flat_map(three).collect();
                 assert_eq!(got, want, "{kind:?} n={n}");
-                let (got, _) =
-                    rt.block_on(run_kind(kind, n, (0..30).collect(), none_for_odd, no_delay, true));
+                let (got, _) = rt.block_on(run_kind(
+                    kind,
+                    n,
+                    (0..30).collect(),
+                    none_for_odd,
+                    no_delay,
+                    true,
+                ));
                 let want: Vec<u64> = (0..30).filter(|x| x % 2 == 0).collect();
                 assert_eq!(got, want, "{kind:?} n={n}");
             }
@@ -325,7 +349,9 @@ fn pipeline_async_emits_several_values_per_input() {
             );
             parkway::into(Vec::new(), rx).await
         });
-        let want: Vec<u64> = (0..5u64).flat_map(|x| (0..x).map(move |i| x * 100 + i)).collect();
+        let want: Vec<u64> = (0..5u64)
+            .flat_map(|x| (0..x).map(move |i| x * 100 + i))
+            .collect();
         assert_eq!(got, want);
     });
 }

@@ -67,7 +67,10 @@ fn a_panic_in_thread_surfaces_as_a_join_error() {
         assert!(err.to_string().contains("blocking boom"));
         assert!(err.to_string().contains("thread.rs"), "{err}");
         // The pool is fine afterwards.
-        assert_eq!(rt.block_on(async { parkway::thread(|| 3).await }).unwrap(), 3);
+        assert_eq!(
+            rt.block_on(async { parkway::thread(|| 3).await }).unwrap(),
+            3
+        );
     });
 }
 
@@ -199,9 +202,14 @@ fn idle_pool_threads_exit_after_the_keep_alive() {
             h.join().unwrap();
         }
         assert!(rt.handle().num_blocking_threads() >= 1);
-        wait_until("blocking threads exit", || rt.handle().num_blocking_threads() == 0);
+        wait_until("blocking threads exit", || {
+            rt.handle().num_blocking_threads() == 0
+        });
         // And come back on demand.
-        assert_eq!(rt.block_on(async { parkway::thread(|| 7).await }).unwrap(), 7);
+        assert_eq!(
+            rt.block_on(async { parkway::thread(|| 7).await }).unwrap(),
+            7
+        );
         assert_eq!(rt.handle().num_blocking_threads(), 1);
     });
 }
@@ -223,7 +231,10 @@ fn dropping_the_runtime_waits_for_running_blocking_work() {
         }
         started_rx.recv().unwrap();
         drop(rt);
-        assert!(done.load(Ordering::SeqCst), "drop returned before the job ended");
+        assert!(
+            done.load(Ordering::SeqCst),
+            "drop returned before the job ended"
+        );
     });
 }
 
@@ -288,7 +299,10 @@ fn dropping_the_runtime_from_its_own_blocking_thread_does_not_hang() {
 fn thread_outside_any_runtime_uses_a_process_wide_pool() {
     watchdog(|| {
         let h = parkway::thread(|| Handle::try_current().is_err());
-        assert!(h.join().unwrap(), "no runtime is entered on the global pool");
+        assert!(
+            h.join().unwrap(),
+            "no runtime is entered on the global pool"
+        );
         let rx = parkway::thread(|| 9).into_chan();
         assert_eq!(rx.recv_blocking().unwrap().unwrap(), 9);
     });
@@ -296,7 +310,10 @@ fn thread_outside_any_runtime_uses_a_process_wide_pool() {
 
 #[test]
 fn builder_refuses_zero_blocking_threads() {
-    let err = Runtime::builder().max_blocking_threads(0).build().unwrap_err();
+    let err = Runtime::builder()
+        .max_blocking_threads(0)
+        .build()
+        .unwrap_err();
     assert_eq!(err.kind(), std::io::ErrorKind::InvalidInput);
     assert!(err.to_string().contains("max_blocking_threads"));
 }

@@ -95,7 +95,11 @@ pub fn pipe<T: Send + 'static>(
 /// # });
 /// ```
 #[track_caller]
-pub fn onto_chan<I>(ch: Sender<I::Item>, iter: I, close: bool) -> JoinHandle<Result<(), SendError<I::Item>>>
+pub fn onto_chan<I>(
+    ch: Sender<I::Item>,
+    iter: I,
+    close: bool,
+) -> JoinHandle<Result<(), SendError<I::Item>>>
 where
     I: IntoIterator + Send + 'static,
     I::IntoIter: Send,

@@ -122,7 +122,10 @@ impl<U: Send + 'static> Pipeline<U> {
     /// If `n` is zero.
     #[track_caller]
     pub fn new(n: usize) -> Pipeline<U> {
-        assert!(n > 0, "parkway: a pipeline's parallelism `n` must be at least 1");
+        assert!(
+            n > 0,
+            "parkway: a pipeline's parallelism `n` must be at least 1"
+        );
         Pipeline {
             n,
             close: true,
@@ -183,16 +186,20 @@ impl<U: Send + 'static> Pipeline<U> {
                 }
             });
         }
-        self.lanes(to, from, move |input: Receiver<T>, output: Sender<Batch<U>>| {
-            let items = items.clone();
-            spawn_named("parkway::pipeline worker", async move {
-                while let Some(v) = input.recv().await {
-                    if output.send(items.run(v)).await.is_err() {
-                        return;
+        self.lanes(
+            to,
+            from,
+            move |input: Receiver<T>, output: Sender<Batch<U>>| {
+                let items = items.clone();
+                spawn_named("parkway::pipeline worker", async move {
+                    while let Some(v) = input.recv().await {
+                        if output.send(items.run(v)).await.is_err() {
+                            return;
+                        }
                     }
-                }
-            });
-        })
+                });
+            },
+        )
     }
 
     /// Runs `f` on the blocking pool over every value of `from`, sending
@@ -213,27 +220,31 @@ impl<U: Send + 'static> Pipeline<U> {
             on_error: self.on_error.clone(),
             location: self.location,
         };
-        self.lanes(to, from, move |input: Receiver<T>, output: Sender<Batch<U>>| {
-            let items = items.clone();
-            spawn_named("parkway::pipeline_blocking worker", async move {
-                while let Some(v) = input.recv().await {
-                    let job = items.clone();
-                    // One pool job per item: a lane never holds a pool
-                    // thread while it waits, so a small pool cannot
-                    // deadlock a pipeline wider than it.
-                    let batch = match crate::thread(move || job.run(v)).await {
-                        Ok(batch) => batch,
-                        // `run` catches the item's panics; this is a job the
-                        // pool never ran (the runtime is shutting down) or
-                        // could not start a thread for.
-                        Err(e) => Batch::from_option(handle_error(items.on_error.as_ref(), e)),
-                    };
-                    if output.send(batch).await.is_err() {
-                        return;
+        self.lanes(
+            to,
+            from,
+            move |input: Receiver<T>, output: Sender<Batch<U>>| {
+                let items = items.clone();
+                spawn_named("parkway::pipeline_blocking worker", async move {
+                    while let Some(v) = input.recv().await {
+                        let job = items.clone();
+                        // One pool job per item: a lane never holds a pool
+                        // thread while it waits, so a small pool cannot
+                        // deadlock a pipeline wider than it.
+                        let batch = match crate::thread(move || job.run(v)).await {
+                            Ok(batch) => batch,
+                            // `run` catches the item's panics; this is a job the
+                            // pool never ran (the runtime is shutting down) or
+                            // could not start a thread for.
+                            Err(e) => Batch::from_option(handle_error(items.on_error.as_ref(), e)),
+                        };
+                        if output.send(batch).await.is_err() {
+                            return;
+                        }
                     }
-                }
-            });
-        })
+                });
+            },
+        )
     }
 
     /// Deals `from` round-robin to `n` lanes, each with a worker made by

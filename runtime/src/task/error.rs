@@ -9,11 +9,19 @@ use crate::task::raw::Header;
 
 /// The error of a task cancelled by `abort` or shutdown.
 pub(crate) fn cancelled(header: &Header) -> JoinError {
-    JoinError::new_cancelled(Origin::Task, header.id, header.name.clone(), header.location)
+    JoinError::new_cancelled(
+        Origin::Task,
+        header.id,
+        header.name.clone(),
+        header.location,
+    )
 }
 
 /// The error of a task whose future panicked with `payload`.
-pub(crate) fn panic(header: &Header, payload: Box<dyn std::any::Any + Send + 'static>) -> JoinError {
+pub(crate) fn panic(
+    header: &Header,
+    payload: Box<dyn std::any::Any + Send + 'static>,
+) -> JoinError {
     JoinError::new_panic(
         Origin::Task,
         header.id,

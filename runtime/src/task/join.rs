@@ -7,9 +7,9 @@ use std::pin::Pin;
 use std::ptr::NonNull;
 use std::task::{Context, Poll};
 
-use crate::task::JoinError;
 use crate::task::raw::{drop_ref, Header};
 use crate::task::state::WakeAction;
+use crate::task::JoinError;
 use crate::task::{Id, Notified};
 
 /// An owned permission to await a task's output; returned by

@@ -21,8 +21,8 @@ use std::ptr::NonNull;
 use crate::executor::watchdog::WorkerProbe;
 
 pub use builder::Builder;
-pub use parkway_blocking_pool::{Id, JoinError};
 pub use join::JoinHandle;
+pub use parkway_blocking_pool::{Id, JoinError};
 pub use yield_now::{yield_now, YieldNow};
 
 use raw::Header;

@@ -20,11 +20,11 @@ use std::task::{Context, Poll, Waker};
 use crate::executor::watchdog::WorkerProbe;
 use crate::executor::Shared;
 use crate::task::error;
-use crate::task::JoinError;
 use crate::task::list::Links;
 use crate::task::state::{IdleAction, RunAction, State};
 use crate::task::waker;
 use crate::task::Id;
+use crate::task::JoinError;
 
 /// The type-independent part of a task.
 #[repr(C)]
