@@ -1,6 +1,7 @@
 //! A tour of parkway: go blocks on the work-stealing go pool, every buffer
 //! kind, close, callbacks, `alt!` with `timeout`, panics that arrive in
-//! `JoinError`, and go-check catching a blocking call in a go block.
+//! `JoinError`, blocking work on `thread`, a pipeline and a mult, and
+//! go-check catching a blocking call in a go block.
 //!
 //! Run it with `cargo run -p parkway --example demo`.
 //!
@@ -42,6 +43,9 @@ fn main() -> std::io::Result<()> {
         callbacks().await;
         alt_with_timeout().await;
         panics_arrive_in_join_error().await;
+        blocking_work_on_thread().await;
+        pipelines_keep_order().await;
+        mult_to_every_tap().await;
     });
     go_check_trips();
     println!("\ndemo: every outcome above was checked");
@@ -308,6 +312,65 @@ async fn panics_arrive_in_join_error() {
         .unwrap();
     println!("the next go block ran fine");
     assert_eq!(done.load(Ordering::SeqCst), 1);
+}
+
+/// `thread`: blocking work on the blocking pool; the go block parks.
+async fn blocking_work_on_thread() {
+    section("thread: blocking work on the blocking pool, raced against a timeout");
+    // The job blocks its pool thread until a go block, spawned after it,
+    // sends a value: blocking there holds up no go worker.
+    let (go_ran_tx, go_ran_rx) = chan::bounded::<&str>(1);
+    let slow = parkway::thread(move || {
+        let who = go_ran_rx.recv_blocking().expect("the go block sends"); // blocking is fine here
+        format!("slow answer, after the {who}")
+    });
+    parkway::go(async move { go_ran_tx.send("go block").await.unwrap() })
+        .await
+        .unwrap();
+    println!("a go block ran while the blocking work waited on its thread");
+    let rx = slow.into_chan();
+    let t = parkway::timeout(Duration::from_secs(10));
+    let answer = parkway::alt! {
+        recv(rx) -> r => r.expect("one result").expect("no panic"),
+        recv(t) -> _ => panic!("the thread did not answer"),
+    };
+    println!("thread answered: {answer}");
+    assert_eq!(answer, "slow answer, after the go block");
+}
+
+/// `pipeline_blocking`: several at once, outputs in input order.
+async fn pipelines_keep_order() {
+    section("pipeline_blocking(4, ..): slow and fast items, output in input order");
+    let (tx, rx) = chan::bounded(8);
+    parkway::pipeline_blocking(
+        4,
+        tx,
+        |ms: u64| {
+            std::thread::sleep(Duration::from_millis(ms));
+            Some(format!("{ms} ms"))
+        },
+        parkway::to_chan([120, 10, 60, 0, 30]),
+        true,
+    );
+    let out = parkway::into(Vec::new(), rx).await;
+    println!("{out:?}");
+    assert_eq!(out, ["120 ms", "10 ms", "60 ms", "0 ms", "30 ms"]);
+}
+
+/// `mult`: every value to every tap.
+async fn mult_to_every_tap() {
+    section("mult: every value copied to every tap");
+    let (tx, rx) = chan::bounded(4);
+    let m = parkway::mult(rx);
+    let (a_tx, a_rx) = chan::bounded(4);
+    let (b_tx, b_rx) = chan::bounded(4);
+    m.tap(a_tx, true);
+    m.tap(b_tx, true);
+    parkway::onto_chan(tx, ["tick", "tock"], true);
+    let (a, b) = (drain(&a_rx).await, drain(&b_rx).await);
+    println!("tap a: {a:?}, tap b: {b:?}");
+    assert_eq!(a, ["tick", "tock"]);
+    assert_eq!(b, ["tick", "tock"]);
 }
 
 /// go-check: a blocking call inside a go block fails loudly.
