@@ -12,8 +12,17 @@ use std::fmt;
 use std::future::Future;
 use std::panic::{self, AssertUnwindSafe, Location};
 use std::pin::Pin;
-use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll, Waker};
+
+// The cell's lock and the thread parking of `join` come from loom under
+// `--cfg loom`, so `tests/loom_handle.rs` checks the protocol that ships.
+#[cfg(loom)]
+use loom::sync::{Arc, Mutex, MutexGuard};
+#[cfg(loom)]
+use loom::thread::{self, Thread};
+#[cfg(not(loom))]
+use std::sync::{Arc, Mutex, MutexGuard};
+#[cfg(not(loom))]
 use std::thread::{self, Thread};
 
 use parkway_channels as chan;
@@ -157,6 +166,7 @@ impl<T> Drop for Completer<T> {
 }
 
 /// A new handle and the completer its job owns.
+#[cfg_attr(loom, allow(unreachable_pub, reason = "exported for the loom models"))]
 pub(crate) fn pair<T>(location: &'static Location<'static>) -> (BlockingHandle<T>, Completer<T>) {
     let cell = Arc::new(Cell {
         state: Mutex::new(State::Running(Waiter::Nobody)),
@@ -173,6 +183,7 @@ pub(crate) fn pair<T>(location: &'static Location<'static>) -> (BlockingHandle<T
 impl<T> BlockingHandle<T> {
     /// Records that the job never ran because no thread could be started
     /// for it (before its completer is dropped with the job).
+    #[cfg_attr(loom, allow(dead_code, reason = "the pool is not built under loom"))]
     pub(crate) fn fail_spawn(&self, location: &'static Location<'static>, e: std::io::Error) {
         self.cell
             .complete(Err(JoinError::spawn_failed(self.id, location, e)));

@@ -52,10 +52,41 @@
 
 mod error;
 mod handle;
+#[cfg(not(loom))]
 mod pool;
 
 pub use error::{Id, JoinError, Origin};
 pub use handle::BlockingHandle;
+
+/// The handle's completion cell alone, for the loom models in
+/// `tests/loom_handle.rs` (the pool itself is not built under loom).
+#[cfg(loom)]
+#[doc(hidden)]
+pub mod loom_handle {
+    use std::panic::Location;
+
+    use crate::handle::{pair, Completer};
+    use crate::BlockingHandle;
+
+    /// A job's completer: run it (or drop it) to complete the handle.
+    pub struct Job<T>(Completer<T>);
+
+    impl<T> Job<T> {
+        /// Runs `f` as the job and completes the handle with its result.
+        pub fn run(self, f: impl FnOnce() -> T) {
+            self.0.run(f);
+        }
+    }
+
+    /// A handle and the job that completes it.
+    #[track_caller]
+    pub fn new<T>() -> (BlockingHandle<T>, Job<T>) {
+        let (h, c) = pair(Location::caller());
+        (h, Job(c))
+    }
+}
+
+#[cfg(not(loom))]
 pub use pool::{
     BlockingPool, ExecuteError, ExecuteErrorKind, Job, PoolConfig, ThreadHook, DEFAULT_KEEP_ALIVE,
     DEFAULT_MAX_THREADS,
