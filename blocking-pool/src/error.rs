@@ -302,7 +302,12 @@ impl fmt::Display for JoinError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         self.describe_task(f)?;
         match &self.repr {
-            Repr::Cancelled => write!(f, " was cancelled"),
+            Repr::Cancelled => match self.origin {
+                Origin::Task => write!(f, " was cancelled"),
+                Origin::Blocking => {
+                    write!(f, " was cancelled: its pool shut down before a thread took it")
+                }
+            },
             Repr::Panic { message, .. } => write!(f, " panicked: {message}"),
             Repr::Stalled(d) => write!(
                 f,
@@ -335,15 +340,22 @@ impl fmt::Debug for JoinError {
     }
 }
 
-impl std::error::Error for JoinError {}
+impl std::error::Error for JoinError {
+    /// The OS's error, for a blocking job no thread could be started for.
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match &self.repr {
+            Repr::SpawnFailed(e) => Some(e),
+            _ => None,
+        }
+    }
+}
 
 impl From<JoinError> for io::Error {
     fn from(e: JoinError) -> io::Error {
-        let kind = match &e.repr {
-            Repr::Cancelled => io::ErrorKind::Interrupted,
-            Repr::SpawnFailed(err) => err.kind(),
-            _ => io::ErrorKind::Other,
-        };
-        io::Error::new(kind, e.to_string())
+        // Always `Other`, as tokio does: `Interrupted` or `WouldBlock`
+        // (a refused thread is often `EAGAIN`) would make std's `Read`
+        // helpers and async I/O code retry forever. The OS error stays
+        // reachable through `source()`.
+        io::Error::other(e)
     }
 }

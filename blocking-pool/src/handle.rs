@@ -212,9 +212,11 @@ impl<T> BlockingHandle<T> {
         loop {
             match std::mem::replace(&mut *state, State::Taken) {
                 State::Done(result) => return result,
-                State::Running(_) => {
+                State::Running(old) => {
                     *state = State::Running(Waiter::Thread(thread::current()));
                     drop(state);
+                    // A waker from an earlier poll, dropped outside the lock.
+                    drop(old);
                     // A spurious or early unpark just loops.
                     thread::park();
                     state = self.cell.lock();
@@ -237,13 +239,19 @@ impl<T> BlockingHandle<T> {
     {
         let (tx, rx) = chan::bounded(1);
         let mut state = self.cell.lock();
-        match std::mem::replace(&mut *state, State::Taken) {
+        let old = std::mem::replace(&mut *state, State::Taken);
+        match old {
             State::Done(result) => {
                 drop(state);
                 // Fresh, capacity 1, and `rx` is alive: it has room.
                 let _ = tx.try_send(result);
             }
-            State::Running(_) => *state = State::Running(Waiter::Chan(tx)),
+            State::Running(waiter) => {
+                *state = State::Running(Waiter::Chan(tx));
+                drop(state);
+                // A waker from an earlier poll is dropped outside the lock.
+                drop(waiter);
+            }
             State::Taken => unreachable!("a BlockingHandle's result is taken only by itself"),
         }
         rx
@@ -274,6 +282,25 @@ impl<T> Future for BlockingHandle<T> {
 }
 
 impl<T> Unpin for BlockingHandle<T> {}
+
+impl<T> Drop for BlockingHandle<T> {
+    /// Detaches the job: it runs on, and its result is dropped when it
+    /// ends. A waker left by an earlier poll is released now (outside the
+    /// lock), not when the job ends, so a go block given up on (a
+    /// `with_timeout` that fired, a runtime shut down) is not kept alive by
+    /// a long job.
+    fn drop(&mut self) {
+        let mut state = self.cell.lock();
+        let old = match &mut *state {
+            State::Running(waiter @ Waiter::Task(_)) => std::mem::replace(waiter, Waiter::Nobody),
+            // `into_chan`'s channel stays: the result goes there. Done: the
+            // result goes with the cell. Taken: nothing is left.
+            State::Running(_) | State::Done(_) | State::Taken => return,
+        };
+        drop(state);
+        drop(old);
+    }
+}
 
 impl<T> fmt::Debug for BlockingHandle<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -168,6 +168,10 @@ struct State {
     running: usize,
     /// Threads not yet past their stop hook (`shutdown` waits on this).
     alive: usize,
+    /// Pool threads now inside a `shutdown` of this pool (from a job or a
+    /// hook): `shutdown` does not wait for them, as each exits only after
+    /// its own call returns.
+    shutting_from_inside: usize,
 }
 
 impl BlockingPool {
@@ -317,24 +321,58 @@ impl BlockingPool {
     /// Waits up to `timeout` for every thread to exit, stop hooks included;
     /// returns whether they all did (threads still running a job are
     /// detached and exit when it returns). Called from a job of the pool
-    /// itself, it waits for every other thread, not for its own.
+    /// itself, it waits for every other thread, not for its own (nor for
+    /// other jobs of the pool inside `shutdown` at the same time). A queued
+    /// job whose drop panics is reported, not propagated.
     pub fn shutdown(&self, timeout: Duration) -> bool {
         let inner = &self.inner;
+        // A job of this pool calling `shutdown` waits for the others only:
+        // its own thread exits after the job returns. Several such calls
+        // at once each leave all of them out.
+        let own = Arc::as_ptr(inner) as usize;
+        let inside = POOL_OF_THREAD.try_with(Cell::get) == Ok(own);
         let queued = {
             let mut state = inner.lock();
             state.shutdown = true;
+            state.shutting_from_inside += usize::from(inside);
             std::mem::take(&mut state.queue)
         };
+        /// Counts this call out again however it returns.
+        struct Inside<'a>(&'a Inner, bool);
+        impl Drop for Inside<'_> {
+            fn drop(&mut self) {
+                if self.1 {
+                    self.0.lock().shutting_from_inside -= 1;
+                    self.0.exited.notify_all();
+                }
+            }
+        }
+        let _inside = Inside(inner, inside);
         inner.work.notify_all();
-        // Dropped outside the lock: a job's drop may run user code.
-        drop(queued);
+        // Dropped outside the lock, one by one: a job's drop may run user
+        // code, and a panic there must neither escape `shutdown` (it would
+        // skip the wait for running jobs) nor stop the other drops.
+        for job in queued {
+            if let Err(payload) = panic::catch_unwind(AssertUnwindSafe(move || drop(job))) {
+                parkway_go_check::report(&parkway_go_check::Report::drop_panic(
+                    "a queued blocking job",
+                    parkway_go_check::panic_message(&*payload),
+                ));
+                let _ = panic::catch_unwind(AssertUnwindSafe(move || drop(payload)));
+            }
+        }
+        inner.exited.notify_all();
         let deadline = Instant::now().checked_add(timeout);
-        // A job of this pool calling `shutdown` waits for the others only:
-        // its own thread exits after the job returns.
-        let own = Arc::as_ptr(inner) as usize;
-        let me = usize::from(POOL_OF_THREAD.try_with(Cell::get) == Ok(own));
         let mut state = inner.lock();
-        while state.alive > me {
+        // From outside the pool every thread is waited for; from inside,
+        // all but those inside `shutdown` too.
+        while state.alive
+            > if inside {
+                state.shutting_from_inside
+            } else {
+                0
+            }
+        {
             match deadline {
                 None => state = inner.exited.wait(state).unwrap_or_else(|e| e.into_inner()),
                 Some(deadline) => {
@@ -391,6 +429,9 @@ impl Inner {
         }
         impl Drop for Exit<'_> {
             fn drop(&mut self) {
+                // No longer one of the pool's threads (for anything that
+                // runs in this thread's thread-local teardown).
+                let _ = POOL_OF_THREAD.try_with(|p| p.set(0));
                 let mut state = self.inner.lock();
                 if !self.counted {
                     state.threads -= 1;

@@ -27,7 +27,8 @@ use crate::{context, Handle};
 /// `rt.block_on(parkway::thread(f))` the argument is evaluated before
 /// `block_on` enters the runtime; write `rt.handle().thread(f)` or call
 /// `thread` inside the async block to use the runtime's pool). Calling `thread`
-/// never blocks the caller, so it is safe in a go block. Pool threads are
+/// never waits for the work (it takes the pool's lock briefly, and may start
+/// a thread), so it is safe in a go block. Pool threads are
 /// not go workers: go-check never flags blocking there.
 ///
 /// `f` is never silently lost: if the pool is shut down the handle reports

@@ -26,8 +26,11 @@ use crate::{Builder, Handle};
 /// poll, every task that has not finished has its future dropped (on the
 /// dropping thread, inside the runtime's context, so `Drop` impls may still
 /// call `go`, which then gives a cancelled handle), pending `timeout`
-/// channels close, and the drop waits for the workers to exit.
-/// [`shutdown_timeout`](Runtime::shutdown_timeout) bounds that wait.
+/// channels close, and the drop waits for the workers to exit. Then the
+/// blocking pool shuts down, as tokio's does: work queued for it is
+/// dropped (its handles report a cancellation) and the drop waits for the
+/// blocking work already running ([`thread`](crate::thread) closures).
+/// [`shutdown_timeout`](Runtime::shutdown_timeout) bounds both waits.
 ///
 /// # Examples
 ///
@@ -191,7 +194,10 @@ impl Runtime {
     /// Shuts the runtime down as dropping it does, but waits at most
     /// `timeout` for the workers to stop; workers still inside a poll after
     /// that (a go block that blocks) are detached, and their tasks are
-    /// cancelled when that poll returns.
+    /// cancelled when that poll returns. The blocking pool's running work is
+    /// waited for within the same `timeout`, then detached (it runs to its
+    /// end on its own); its queued work is dropped, and the handles report a
+    /// cancellation.
     ///
     /// # Panics
     ///
@@ -216,7 +222,8 @@ impl Runtime {
                  down from plain threads"
             );
         }
-        self.shutdown(Some(Instant::now() + timeout));
+        // A deadline too far to represent is no deadline.
+        self.shutdown(Instant::now().checked_add(timeout));
     }
 
     /// The shutdown sequence; `deadline` bounds the wait for workers.

@@ -425,17 +425,24 @@ fn parallelism_never_exceeds_n() {
             assert_eq!(got, (0..100).collect::<Vec<_>>());
             let peak = g.peak.load(Ordering::SeqCst);
             assert!(peak <= n, "async n={n}: {peak} at once");
-            // Go: the workers are go blocks; count them in `f`.
+            // Go: the workers are go blocks; count them in `f`, on a
+            // runtime with more workers than `n` (with fewer, the peak
+            // could not exceed `n` whatever the pipeline did).
+            let wide = runtime(n + 2);
             let g = Arc::new(Gauge::default());
             let g2 = Arc::clone(&g);
-            rt.block_on(async move {
+            wide.block_on(async move {
                 let (tx, rx) = chan::bounded(4);
                 pipeline(
                     n,
                     tx,
                     move |x: u64| {
                         g2.enter();
-                        std::thread::yield_now();
+                        // Long enough for the other workers to overlap.
+                        let start = Instant::now();
+                        while start.elapsed() < Duration::from_micros(200) {
+                            std::hint::spin_loop();
+                        }
                         g2.exit();
                         Some(x)
                     },
@@ -450,48 +457,180 @@ fn parallelism_never_exceeds_n() {
     });
 }
 
-/// The output closing stops the pipeline: its handle resolves, and it
-/// stops taking from `from` (which is left holding the rest).
+/// The output closing stops the pipeline: its handle resolves, it stops
+/// taking from `from` promptly (dropping it, so sends there are refused),
+/// and `f` runs on at most a few values taken before it noticed.
 #[test]
 fn a_closed_output_stops_the_pipeline() {
     watchdog(|| {
         let rt = runtime(2);
         for kind in KINDS {
-            rt.block_on(async move {
-                let (in_tx, in_rx) = chan::bounded::<u64>(4);
-                let (out_tx, out_rx) = chan::bounded(1);
+            for n in [1, 8] {
+                rt.block_on(async move {
+                    let (in_tx, in_rx) = chan::bounded::<u64>(4);
+                    let (out_tx, out_rx) = chan::bounded(1);
+                    let calls = Arc::new(AtomicUsize::new(0));
+                    let c = Arc::clone(&calls);
+                    let f = move |x: u64| {
+                        c.fetch_add(1, Ordering::SeqCst);
+                        Some(x)
+                    };
+                    let done = match kind {
+                        Kind::Go => pipeline(n, out_tx, f, in_rx, true),
+                        Kind::Blocking => pipeline_blocking(n, out_tx, f, in_rx, true),
+                        Kind::Async => pipeline_async(
+                            n,
+                            out_tx,
+                            move |x, r: Sender<u64>| {
+                                let _ = r.try_send(f(x).unwrap());
+                            },
+                            in_rx,
+                            true,
+                        ),
+                    };
+                    in_tx.send(1).await.unwrap();
+                    assert_eq!(out_rx.recv().await, Some(1));
+                    out_rx.close();
+                    // One more value lets the collector see the closed output.
+                    in_tx.send(2).await.unwrap();
+                    parkway::with_timeout(Duration::from_secs(10), done)
+                        .await
+                        .expect("the pipeline stopped")
+                        .unwrap();
+                    let calls_at_stop = calls.load(Ordering::SeqCst);
+                    // It let go of `from`: sends there are refused (after at
+                    // most its 4 buffered values), instead of being taken.
+                    let mut accepted = 0;
+                    loop {
+                        match parkway::with_timeout(Duration::from_secs(10), in_tx.send(3)).await {
+                            Ok(Ok(())) => accepted += 1,
+                            Ok(Err(_)) => break,
+                            Err(_) => panic!("{kind:?} n={n}: a send on `from` hung"),
+                        }
+                        assert!(accepted <= 4, "{kind:?} n={n}: `from` is still being read");
+                    }
+                    assert_eq!(
+                        calls.load(Ordering::SeqCst),
+                        calls_at_stop,
+                        "{kind:?} n={n}: f ran after the pipeline stopped"
+                    );
+                });
+            }
+        }
+    });
+}
+
+/// A worker that dies (strict go-check failing a stalled `f`) does not
+/// pass for the end of the input: the handle reports it.
+#[test]
+fn a_dead_worker_is_reported_not_taken_for_the_end() {
+    watchdog(|| {
+        let rt = parkway::Runtime::builder()
+            .worker_threads(2)
+            .go_check(parkway::GoCheck::Strict)
+            .stall_threshold(Duration::from_millis(50))
+            .build()
+            .unwrap();
+        for kind in [Kind::Go, Kind::Async] {
+            let handle = rt.handle().clone();
+            let (got, result) = rt.block_on(async move {
+                let (tx, rx) = chan::bounded(16);
+                // `from` stays open until the stalled go block has been
+                // failed: it then ends its poll waiting for more input, and
+                // strict go-check fails it there (had the input ended, the
+                // poll could finish its work and nothing would be lost).
+                let (in_tx, in_rx) = chan::bounded(16);
+                for x in 0..10u64 {
+                    in_tx.send(x).await.unwrap();
+                }
+                let stall = |x: u64| {
+                    if x == 1 {
+                        // Blocks its go worker past the threshold.
+                        std::thread::sleep(Duration::from_millis(400));
+                    }
+                    x
+                };
+                let before = handle.metrics().num_alive_tasks();
                 let done = match kind {
-                    Kind::Go => pipeline(2, out_tx, Some, in_rx, true),
-                    Kind::Blocking => pipeline_blocking(2, out_tx, Some, in_rx, true),
-                    Kind::Async => pipeline_async(
+                    Kind::Go => pipeline(2, tx, move |x| Some(stall(x)), in_rx, true),
+                    _ => pipeline_async(
                         2,
-                        out_tx,
-                        |x, r: Sender<u64>| {
-                            let _ = r.try_send(x);
+                        tx,
+                        move |x, r: Sender<u64>| {
+                            let _ = r.try_send(stall(x));
                         },
                         in_rx,
                         true,
                     ),
                 };
-                in_tx.send(1).await.unwrap();
-                assert_eq!(out_rx.recv().await, Some(1));
-                out_rx.close();
-                // Keep feeding until the pipeline stops taking: bounded, since
-                // it holds at most a few lanes' worth.
-                let mut fed = 0;
-                while fed < 1000 {
-                    match parkway::with_timeout(Duration::from_millis(200), in_tx.send(fed)).await {
-                        Ok(Ok(())) => fed += 1,
-                        Ok(Err(_)) | Err(_) => break,
+                let spawned = handle.metrics().num_alive_tasks() - before;
+                let mut got = Vec::new();
+                while got.len() < 10 {
+                    match parkway::with_timeout(Duration::from_secs(10), rx.recv()).await {
+                        Ok(Some(v)) => got.push(v),
+                        Ok(None) => break,
+                        Err(_) => panic!("{kind:?}: outputs stopped at {got:?}"),
                     }
                 }
-                assert!(fed < 1000, "{kind:?}: the pipeline kept taking input");
-                parkway::with_timeout(Duration::from_secs(10), done)
+                // Wait until strict go-check has failed the stalled go block.
+                let start = Instant::now();
+                while handle.metrics().num_alive_tasks() - before == spawned {
+                    assert!(
+                        start.elapsed() < Duration::from_secs(10),
+                        "{kind:?}: never failed"
+                    );
+                    parkway::sleep(Duration::from_millis(5)).await;
+                }
+                // The end of the input reaches the pipeline after the loss.
+                drop(in_tx);
+                while let Ok(Some(v)) =
+                    parkway::with_timeout(Duration::from_secs(10), rx.recv()).await
+                {
+                    got.push(v);
+                }
+                assert!(
+                    rx.is_closed(),
+                    "{kind:?}: `to` must close, no consumer waits forever"
+                );
+                let result = parkway::with_timeout(Duration::from_secs(10), done)
                     .await
-                    .expect("the pipeline stopped")
-                    .unwrap();
+                    .expect("the pipeline ends");
+                (got, result)
             });
+            let err = result.expect_err("a dead worker must not look like success");
+            let msg = err.to_string();
+            assert!(msg.contains("were not delivered"), "{kind:?}: {msg}");
+            // What did arrive is a prefix, in order.
+            assert_eq!(got, (0..got.len() as u64).collect::<Vec<_>>(), "{kind:?}");
         }
+    });
+}
+
+/// `pipeline_blocking` wider than the blocking pool still finishes: it
+/// holds no pool thread while it waits.
+#[test]
+fn pipeline_blocking_wider_than_the_pool_finishes() {
+    watchdog(|| {
+        let rt = parkway::Runtime::builder()
+            .worker_threads(2)
+            .max_blocking_threads(2)
+            .build()
+            .unwrap();
+        let got = rt.block_on(async {
+            let (tx, rx) = chan::bounded(4);
+            pipeline_blocking(
+                8,
+                tx,
+                |x: u64| {
+                    std::thread::sleep(Duration::from_millis(1));
+                    Some(x)
+                },
+                parkway::to_chan(0..100u64),
+                true,
+            );
+            parkway::into(Vec::new(), rx).await
+        });
+        assert_eq!(got, (0..100).collect::<Vec<_>>());
     });
 }
 

@@ -17,7 +17,22 @@ where
     F: std::future::Future + Send + 'static,
     F::Output: Send + 'static,
 {
-    context::spawn_current(future, Some(Arc::from(name)), Location::caller())
+    spawn_at(name, Location::caller(), future)
+}
+
+/// [`spawn_named`] with an explicit spawn location (the user's call site,
+/// for go blocks spawned from inside closures, where `#[track_caller]`
+/// does not reach).
+pub(crate) fn spawn_at<F>(
+    name: &'static str,
+    location: &'static Location<'static>,
+    future: F,
+) -> JoinHandle<F::Output>
+where
+    F: std::future::Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    context::spawn_current(future, Some(Arc::from(name)), location)
 }
 
 /// Moves every value from `from` to `to` in a background go block, as
@@ -77,7 +92,9 @@ pub fn pipe<T: Send + 'static>(
 /// [`SendError`] holding the first item `ch` refused because it closed (the
 /// items after it are not taken from the iterator). The iterator runs on a
 /// go worker: it must not block (use [`thread`](crate::thread) for an
-/// iterator that reads files or sockets).
+/// iterator that reads files or sockets). If it panics, the handle gives
+/// the panic as a [`JoinError`](crate::JoinError) and `ch`'s sender is
+/// dropped (which closes it if it was the last).
 ///
 /// # Panics
 ///
@@ -118,7 +135,9 @@ where
 
 /// A channel that delivers the items of `iter` and then closes, as
 /// core.async's `to-chan!`. Its buffer holds up to 100 items (fewer if the
-/// iterator says it has fewer); a background go block fills it.
+/// iterator says it can have no more); a background go block fills it. If
+/// the iterator panics, the channel closes early, as at its end: the panic
+/// is printed by Rust's panic hook.
 ///
 /// # Panics
 ///
@@ -142,7 +161,8 @@ where
     I::Item: Send + 'static,
 {
     let iter = iter.into_iter();
-    let cap = iter.size_hint().0.clamp(1, 100);
+    // core.async's `(bounded-count 100 coll)`: the upper bound, capped.
+    let cap = iter.size_hint().1.unwrap_or(100).clamp(1, 100);
     let (tx, rx) = chan::bounded(cap);
     // If every receiver goes away, the go block stops at its next send.
     drop(onto_chan(tx, iter, true));

@@ -5,33 +5,48 @@
 //!
 //! # How order is kept
 //!
-//! `pipeline` and `pipeline_blocking` deal the inputs round-robin to `n`
-//! lanes: a dispatcher go block sends input `k` into lane `k % n`, each lane
-//! has one worker processing its inputs in order, and a collector go block
-//! takes the results from lane 0, 1, .., n-1, 0, .. in turn. Input `k`'s
-//! outputs are therefore the collector's `k`-th batch: order needs no
-//! sequence numbers and no reorder buffer, and a lane closes only after its
-//! last input, so the collector meeting a closed lane means every input was
-//! delivered. Each lane's channels hold [`LANE_CAPACITY`] items, so a slow
-//! item lets the others run ahead by at most that many before they wait.
+//! `pipeline` deals the inputs round-robin to `n` lanes: a dispatcher go
+//! block sends input `k` into lane `k % n`, each lane has one worker go
+//! block processing its inputs in order, and a collector go block takes
+//! the results from lane 0, 1, .., n-1, 0, .. in turn. Input `k`'s outputs
+//! are therefore the collector's `k`-th batch: order needs no sequence
+//! numbers, no reorder buffer and no allocation per item. A worker ends its
+//! lane with an end marker once its input closed, so the collector tells
+//! the end of the input (a marker) from a worker that died (strict
+//! go-check failing it, say: the lane closes without one). The price is
+//! head-of-line blocking: a slow item holds up its lane, and the other
+//! lanes run ahead by at most [`LANE_CAPACITY`] items; items that are slow
+//! with a period of `n` all land on one lane. That suits cheap, even work,
+//! which is what `pipeline` is for.
 //!
-//! `pipeline_async` cannot use lanes (its `af` returns before the item is
-//! done), so it hands out `n` tokens: the dispatcher takes a token, calls
-//! `af` with a fresh result channel, and queues that channel; the collector
-//! drains the queued channels in order and returns a token after each.
+//! `pipeline_blocking` (slow, uneven work) and `pipeline_async` share work
+//! instead, as core.async does: the dispatcher queues, per input, a result
+//! slot in an order queue (at most `n` outstanding), and any free worker
+//! (`pipeline_blocking`: `n` go blocks, each running one pool job at a
+//! time; `pipeline_async`: `af` itself) fills the slot; the collector
+//! drains the slots in order.
+//!
+//! # Stopping
+//!
+//! The collector holds a stop channel; however it ends (its output closed,
+//! the runtime shutting down, its handle aborted), the channel closes, and
+//! the dispatcher, which waits on it whenever it would wait on anything
+//! else, stops at once and drops `from`. At most the items already taken
+//! (a few per lane, or `n` slots) are dropped.
 
 use std::fmt;
 use std::panic::{self, AssertUnwindSafe, Location};
 use std::sync::Arc;
 
 use parkway_blocking_pool::{Id, Origin};
+use parkway_channels::oneshot;
 
-use super::flow::spawn_named;
-use crate::chan::{self, Receiver, Sender};
+use super::flow::spawn_at;
+use crate::chan::{self, Receiver, Sender, TryRecvError, TrySendError};
 use crate::task::{JoinError, JoinHandle};
 
-/// How many results (and inputs) each lane of `pipeline` and
-/// `pipeline_blocking` buffers.
+/// How many inputs, and how many results, each lane of `pipeline` buffers:
+/// a lane can run up to about twice this many items ahead of a slow one.
 pub const LANE_CAPACITY: usize = 16;
 
 /// The error handler: turns a failed item into the output to deliver in
@@ -66,6 +81,18 @@ type Handler<U> = Arc<dyn Fn(JoinError) -> Option<U> + Send + Sync + 'static>;
 /// panic hook, as core.async's default handler prints the exception. The
 /// pipeline goes on either way. For expected failures, prefer outputs of a
 /// `Result` type to panics.
+///
+/// The handler also gets the errors of `pipeline_blocking` items the
+/// blocking pool never ran (the runtime shutting down:
+/// [`is_cancelled`](JoinError::is_cancelled); the OS refusing a thread:
+/// [`is_spawn_failed`](JoinError::is_spawn_failed)). An `af` that panics
+/// after sending some outputs: those are dropped, and the handler's output
+/// (if any) stands for the whole item.
+///
+/// A worker go block that dies (strict go-check failing a stalled `f`, for
+/// one) ends the pipeline: `to` is closed as at the end (with `close`),
+/// and the pipeline's handle gives a [`JoinError`] saying which item's
+/// outputs were lost first, rather than `Ok`.
 ///
 /// # Examples
 ///
@@ -167,15 +194,16 @@ impl<U: Send + 'static> Pipeline<U> {
         R: IntoIterator<Item = U>,
         F: Fn(T) -> R + Send + Sync + 'static,
     {
+        let location = self.location;
         let items = Items {
             f: Arc::new(f),
             on_error: self.on_error.clone(),
-            location: self.location,
+            location,
         };
         if self.n == 1 {
             // One at a time: one go block does it all, in order.
             let close = self.close;
-            return spawn_named("parkway::pipeline", async move {
+            return spawn_at("parkway::pipeline", location, async move {
                 while let Some(v) = from.recv().await {
                     if deliver(&to, items.run(v)).await.is_err() {
                         return;
@@ -186,20 +214,96 @@ impl<U: Send + 'static> Pipeline<U> {
                 }
             });
         }
-        self.lanes(
-            to,
-            from,
-            move |input: Receiver<T>, output: Sender<Batch<U>>| {
-                let items = items.clone();
-                spawn_named("parkway::pipeline worker", async move {
-                    while let Some(v) = input.recv().await {
-                        if output.send(items.run(v)).await.is_err() {
+        let n = self.n;
+        let (stop_tx, stop_rx) = chan::bounded::<()>(1);
+        let mut inputs = Vec::with_capacity(n);
+        let mut outputs = Vec::with_capacity(n);
+        let mut workers = Vec::with_capacity(n);
+        for _ in 0..n {
+            // `None` is the end marker the dispatcher sends at the end of
+            // the input; a lane closed without it was abandoned.
+            let (in_tx, in_rx) = chan::bounded::<Option<T>>(LANE_CAPACITY);
+            let (out_tx, out_rx) = chan::bounded::<Batch<U>>(LANE_CAPACITY);
+            let items = items.clone();
+            workers.push(spawn_at("parkway::pipeline worker", location, async move {
+                loop {
+                    match in_rx.recv().await {
+                        Some(Some(v)) => {
+                            if out_tx.send(items.run(v)).await.is_err() {
+                                return;
+                            }
+                        }
+                        // The end of the input: pass the marker on.
+                        Some(None) => {
+                            let _ = out_tx.send(Batch::End).await;
+                            return;
+                        }
+                        // Abandoned: the collector sees the lane close
+                        // without a marker.
+                        None => return,
+                    }
+                }
+            }));
+            inputs.push(in_tx);
+            outputs.push(out_rx);
+        }
+        spawn_at("parkway::pipeline dispatcher", location, async move {
+            let mut lane = 0;
+            while let Some(v) = next_input(&from, &stop_rx).await {
+                if !forward(&inputs[lane], Some(v), &stop_rx).await {
+                    // A lane refused: its worker died or the collector is
+                    // gone. Abandon the lanes, with no end marker.
+                    return;
+                }
+                lane = if lane + 1 == n { 0 } else { lane + 1 };
+            }
+            if stop_rx.is_closed() {
+                return;
+            }
+            for input in &inputs {
+                if !forward(input, None, &stop_rx).await {
+                    return;
+                }
+            }
+        });
+        let close = self.close;
+        spawn_at("parkway::pipeline collector", location, async move {
+            let _stop = stop_tx;
+            let mut lane = 0;
+            let mut item: u64 = 0;
+            loop {
+                match outputs[lane].recv().await {
+                    Some(Batch::End) => break,
+                    Some(batch) => {
+                        if deliver(&to, batch).await.is_err() {
                             return;
                         }
                     }
-                });
-            },
-        )
+                    // Closed without the end marker: abandoned.
+                    None => break,
+                }
+                item += 1;
+                lane = if lane + 1 == n { 0 } else { lane + 1 };
+            }
+            drop(outputs);
+            // Every worker ends now (end markers, or lanes closed); one that
+            // died means outputs were lost, whatever this lane said.
+            let mut failure = None;
+            for worker in workers {
+                if let Err(e) = worker.await {
+                    failure.get_or_insert(e);
+                }
+            }
+            if close {
+                to.close();
+            }
+            if let Some(e) = failure {
+                panic!(
+                    "parkway::pipeline (started at {location}): a worker failed ({e}); the \
+                     outputs of item {item} and later were not delivered"
+                );
+            }
+        })
     }
 
     /// Runs `f` on the blocking pool over every value of `from`, sending
@@ -215,84 +319,86 @@ impl<U: Send + 'static> Pipeline<U> {
         R: IntoIterator<Item = U>,
         F: Fn(T) -> R + Send + Sync + 'static,
     {
+        let location = self.location;
         let items = Items {
             f: Arc::new(f),
             on_error: self.on_error.clone(),
-            location: self.location,
+            location,
         };
-        self.lanes(
-            to,
-            from,
-            move |input: Receiver<T>, output: Sender<Batch<U>>| {
-                let items = items.clone();
-                spawn_named("parkway::pipeline_blocking worker", async move {
-                    while let Some(v) = input.recv().await {
-                        let job = items.clone();
-                        // One pool job per item: a lane never holds a pool
-                        // thread while it waits, so a small pool cannot
-                        // deadlock a pipeline wider than it.
-                        let batch = match crate::thread(move || job.run(v)).await {
-                            Ok(batch) => batch,
-                            // `run` catches the item's panics; this is a job the
-                            // pool never ran (the runtime is shutting down) or
-                            // could not start a thread for.
-                            Err(e) => Batch::from_option(handle_error(items.on_error.as_ref(), e)),
-                        };
-                        if output.send(batch).await.is_err() {
-                            return;
+        let n = self.n;
+        let (stop_tx, stop_rx) = chan::bounded::<()>(1);
+        // At most n slots outstanding: the dispatcher waits for the
+        // collector beyond that.
+        let (order_tx, order_rx) = chan::bounded::<oneshot::Receiver<Batch<U>>>(n);
+        let (jobs_tx, jobs_rx) = chan::bounded::<(T, oneshot::Sender<Batch<U>>)>(n);
+        for _ in 0..n {
+            let jobs_rx = jobs_rx.clone();
+            let items = items.clone();
+            spawn_at("parkway::pipeline_blocking worker", location, async move {
+                while let Some((v, slot)) = jobs_rx.recv().await {
+                    let job = items.clone();
+                    // One pool job per item: a worker never holds a pool
+                    // thread while it waits, so a pool smaller than `n`
+                    // cannot deadlock the pipeline.
+                    let batch = match crate::thread(move || job.run(v)).await {
+                        Ok(batch) => batch,
+                        // `run` catches the item's panics; this is a job the
+                        // pool never ran (the runtime is shutting down) or
+                        // could not start a thread for.
+                        Err(e) => Batch::from_option(handle_error(items.on_error.as_ref(), e)),
+                    };
+                    // The collector gone: the batch goes with the slot.
+                    let _ = slot.send(batch);
+                }
+            });
+        }
+        drop(jobs_rx);
+        spawn_at(
+            "parkway::pipeline_blocking dispatcher",
+            location,
+            async move {
+                while let Some(v) = next_input(&from, &stop_rx).await {
+                    let (slot_tx, slot_rx) = chan::oneshot();
+                    if !forward(&order_tx, slot_rx, &stop_rx).await
+                        || !forward(&jobs_tx, (v, slot_tx), &stop_rx).await
+                    {
+                        return;
+                    }
+                }
+            },
+        );
+        let close = self.close;
+        spawn_at(
+            "parkway::pipeline_blocking collector",
+            location,
+            async move {
+                let _stop = stop_tx;
+                let mut item: u64 = 0;
+                while let Some(slot) = order_rx.recv().await {
+                    match slot.await {
+                        Ok(batch) => {
+                            if deliver(&to, batch).await.is_err() {
+                                return;
+                            }
+                        }
+                        Err(_) => {
+                            // The slot's sender dropped unfilled: its worker died.
+                            if close {
+                                to.close();
+                            }
+                            panic!(
+                                "parkway::pipeline_blocking (started at {location}): a worker \
+                             failed; the outputs of item {item} and later were not delivered"
+                            );
                         }
                     }
-                });
+                    item += 1;
+                }
+                if close {
+                    to.close();
+                }
             },
         )
-    }
-
-    /// Deals `from` round-robin to `n` lanes, each with a worker made by
-    /// `spawn_worker(lane_input, lane_output)`, and collects the lanes in
-    /// turn into `to`. Returns the collector's handle.
-    #[track_caller]
-    fn lanes<T: Send + 'static>(
-        self,
-        to: Sender<U>,
-        from: Receiver<T>,
-        spawn_worker: impl Fn(Receiver<T>, Sender<Batch<U>>),
-    ) -> JoinHandle<()> {
-        let n = self.n;
-        let mut inputs = Vec::with_capacity(n);
-        let mut outputs = Vec::with_capacity(n);
-        for _ in 0..n {
-            let (in_tx, in_rx) = chan::bounded(LANE_CAPACITY);
-            let (out_tx, out_rx) = chan::bounded(LANE_CAPACITY);
-            spawn_worker(in_rx, out_tx);
-            inputs.push(in_tx);
-            outputs.push(out_rx);
-        }
-        spawn_named("parkway::pipeline dispatcher", async move {
-            let mut lane = 0;
-            while let Some(v) = from.recv().await {
-                // A lane refuses only once the collector stopped (its
-                // output closed): the value is dropped with the pipeline.
-                if inputs[lane].send(v).await.is_err() {
-                    return;
-                }
-                lane = if lane + 1 == n { 0 } else { lane + 1 };
-            }
-        });
-        let close = self.close;
-        spawn_named("parkway::pipeline collector", async move {
-            let mut lane = 0;
-            // Input k's outputs come from lane k % n; a closed lane means
-            // the dispatcher sent no more inputs.
-            while let Some(batch) = outputs[lane].recv().await {
-                if deliver(&to, batch).await.is_err() {
-                    return;
-                }
-                lane = if lane + 1 == n { 0 } else { lane + 1 };
-            }
-            if close {
-                to.close();
-            }
-        })
     }
 
     /// Calls `af` for every value of `from` with a channel of its own, and
@@ -309,53 +415,78 @@ impl<U: Send + 'static> Pipeline<U> {
         F: Fn(T, Sender<U>) + Send + Sync + 'static,
     {
         let n = self.n;
+        let location = self.location;
+        let (stop_tx, stop_rx) = chan::bounded::<()>(1);
         let (token_tx, token_rx) = chan::bounded::<()>(n);
         for _ in 0..n {
             // Fresh, capacity n: n tokens fit.
             let _ = token_tx.try_send(());
         }
         // At most n result channels are out at once (the tokens), so the
-        // queue never makes the dispatcher wait.
-        let (queue_tx, queue_rx) = chan::bounded::<Receiver<U>>(n);
+        // queue never makes the dispatcher wait. `None` marks the end of
+        // the input, so the collector tells it from a dispatcher that died
+        // (`af` stalling it under strict go-check, say).
+        let (queue_tx, queue_rx) = chan::bounded::<Option<Receiver<U>>>(n + 1);
         let on_error = self.on_error;
-        let location = self.location;
-        spawn_named("parkway::pipeline_async dispatcher", async move {
+        spawn_at("parkway::pipeline_async dispatcher", location, async move {
             loop {
                 // A token first: at most n items at work.
                 if token_rx.recv().await.is_none() {
                     return;
                 }
-                let Some(v) = from.recv().await else { return };
+                let Some(v) = next_input(&from, &stop_rx).await else {
+                    if !stop_rx.is_closed() {
+                        let _ = queue_tx.send(None).await;
+                    }
+                    return;
+                };
                 let (tx, rx) = chan::bounded(1);
-                if let Err(payload) = panic::catch_unwind(AssertUnwindSafe(|| af(v, tx))) {
-                    let err = item_error(location, payload);
-                    let (tx, replacement) = chan::bounded(1);
-                    if let Some(u) = handle_error(on_error.as_ref(), err) {
-                        let _ = tx.try_send(u);
+                let results = match panic::catch_unwind(AssertUnwindSafe(|| af(v, tx))) {
+                    Ok(()) => rx,
+                    Err(payload) => {
+                        let err = item_error(location, payload);
+                        let (tx, replacement) = chan::bounded(1);
+                        if let Some(u) = handle_error(on_error.as_ref(), err) {
+                            let _ = tx.try_send(u);
+                        }
+                        // `tx` drops here: `replacement` closes after it.
+                        replacement
                     }
-                    // `tx` drops here: `replacement` closes after it.
-                    if queue_tx.send(replacement).await.is_err() {
-                        return;
-                    }
-                    continue;
-                }
-                if queue_tx.send(rx).await.is_err() {
+                };
+                if queue_tx.send(Some(results)).await.is_err() {
                     return;
                 }
             }
         });
         let close = self.close;
-        spawn_named("parkway::pipeline_async collector", async move {
-            while let Some(results) = queue_rx.recv().await {
-                while let Some(u) = results.recv().await {
-                    if to.send(u).await.is_err() {
-                        return;
+        spawn_at("parkway::pipeline_async collector", location, async move {
+            let _stop = stop_tx;
+            let mut item: u64 = 0;
+            loop {
+                match queue_rx.recv().await {
+                    Some(Some(results)) => {
+                        while let Some(u) = results.recv().await {
+                            if to.send(u).await.is_err() {
+                                return;
+                            }
+                        }
+                        // The dispatcher may be gone (its input closed):
+                        // then no token is needed any more.
+                        let _ = token_tx.try_send(());
+                    }
+                    Some(None) => break,
+                    None => {
+                        if close {
+                            to.close();
+                        }
+                        panic!(
+                            "parkway::pipeline_async (started at {location}): its dispatcher \
+                             failed (did `af` block?); the outputs of item {item} and later \
+                             were not delivered"
+                        );
                     }
                 }
-                if token_tx.send(()).await.is_err() {
-                    // The dispatcher is gone (its input closed): no more
-                    // items come, only the ones queued.
-                }
+                item += 1;
             }
             if close {
                 to.close();
@@ -502,8 +633,45 @@ where
     Pipeline::new(n).close(close).run_async(to, af, from)
 }
 
-/// The outputs of one input: none, one (no allocation), or several.
+/// Takes the next value of `from`, without waiting if one is there;
+/// `None` once `from` closed or `stop` did (the collector ended).
+async fn next_input<T: Send>(from: &Receiver<T>, stop: &Receiver<()>) -> Option<T> {
+    if stop.is_closed() {
+        return None;
+    }
+    match from.try_recv() {
+        Ok(v) => return Some(v),
+        Err(TryRecvError::Closed) => return None,
+        Err(TryRecvError::Empty) => {}
+    }
+    parkway_channels::alt! {
+        priority;
+        recv(stop) -> _ => None,
+        recv(from) -> v => v,
+    }
+}
+
+/// Sends `v` into one of the pipeline's own channels, without waiting if
+/// there is room; `false` if it refuses (its worker or the collector is
+/// gone) or `stop` closed first (`v` is dropped then).
+async fn forward<V: Send>(to: &Sender<V>, v: V, stop: &Receiver<()>) -> bool {
+    let v = match to.try_send(v) {
+        Ok(()) => return true,
+        Err(TrySendError::Closed(_)) => return false,
+        Err(TrySendError::Full(v)) => v,
+    };
+    parkway_channels::alt! {
+        priority;
+        recv(stop) -> _ => false,
+        send(to, v) -> r => r.is_ok(),
+    }
+}
+
+/// The outputs of one input: none, one (no allocation), or several; or
+/// the end of a lane.
 pub(crate) enum Batch<U> {
+    /// The lane's input ended (`pipeline`'s workers send it last).
+    End,
     /// No output.
     Zero,
     /// One output.
@@ -541,7 +709,9 @@ impl<U> Batch<U> {
 /// Sends a batch to `to`, in order; `Err` once `to` refuses (closed).
 async fn deliver<U>(to: &Sender<U>, batch: Batch<U>) -> Result<(), ()> {
     match batch {
-        Batch::Zero => Ok(()),
+        // Nothing to send, but a closed `to` still stops the pipeline.
+        Batch::Zero | Batch::End if to.is_closed() => Err(()),
+        Batch::Zero | Batch::End => Ok(()),
         Batch::One(u) => to.send(u).await.map_err(drop),
         Batch::Many(v) => {
             for u in v {

@@ -42,8 +42,9 @@ use super::{current_runtime, spawn_loop};
 /// [`solo_mode`](Mix::solo_mode)) applies to the values the mix reads
 /// after the call returns. For mute and solo this is exact: right after
 /// reading a value the mix looks for a change, and if there was one it
-/// decides between delivering and dropping by the new state, so even a
-/// value read while a mute call ran is dropped. Pausing and unmixing have
+/// decides between delivering and dropping by the new state, so a value
+/// read while a mute call ran may be dropped too (one read between the
+/// state change and its signal is still delivered). Pausing and unmixing have
 /// a window: a value the mix was reading while the call ran is still
 /// delivered, by the rules in force before it (core.async has the same
 /// window). A value the mix has started to send to `out` is delivered

@@ -18,11 +18,16 @@
 //! | `(pub ch topic-fn buf-fn)`, `sub`, `unsub`, `unsub-all` | [`pub_()`], [`pub_with_buffers`], [`Pub`] | `ch` closed, or no topic and no `Pub` handle left |
 //! | `(mix out)`, `admix`, `unmix`, `toggle`, `solo-mode` | [`mix()`], [`Mix`] | `out` closed, or nothing to read and no `Mix` handle left |
 //!
+//! A loop whose outputs are all gone notices at its next value (or, for a
+//! mix, its next state change): an idle one stays parked until then, or
+//! until its source closes or the runtime shuts down.
+//!
 //! # Back-pressure
 //!
 //! None of these buffer behind your back: a value waits in the go block
 //! until its destination takes it, and the go block reads nothing else
-//! meanwhile. A slow consumer therefore slows its producer, and with
+//! meanwhile (a mult moving a batch holds at most what its taps have room
+//! for). A slow consumer therefore slows its producer, and with
 //! [`mult()`] and [`pub_()`] it can slow the *other* consumers too; give such
 //! consumers a buffer (a [`dropping`](crate::chan::dropping) or
 //! [`sliding`](crate::chan::sliding) one if they may lose values).

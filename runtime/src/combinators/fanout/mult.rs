@@ -38,6 +38,17 @@ use super::{current_runtime, spawn_loop};
 /// [`dropping`](crate::chan::dropping) or [`sliding`](crate::chan::sliding)
 /// one, which always accept.
 ///
+/// One refinement for speed: when every tap has room for several values,
+/// the mult copies the values already waiting in its source (at most as
+/// many as the fullest tap has room for, at most 32) as a batch, tap by
+/// tap, so each consumer is woken once per batch instead of once per value
+/// (about 4 times faster with 8 taps, see `docs/BENCHMARKS.md`). No tap ever
+/// gets more than its buffer holds, every tap gets the whole batch before
+/// the mult takes another value, and a full or unbuffered tap turns
+/// batching off. What differs from strict value-by-value delivery: within
+/// a batch, one tap's consumer may see a later value a moment before
+/// another tap has received an earlier one.
+///
 /// # Details
 ///
 /// - Values taken while the mult has no tap are dropped (as in core.async).
@@ -330,12 +341,15 @@ fn room<T>(tap: &Tap<T>) -> usize {
 ///
 /// When every tap has room for several values, it moves a batch: up to
 /// that many values already waiting in the source (never more, so the mult
-/// holds no more than the taps could take at once), each tap getting the
-/// whole batch in a row. Every value is still accepted by every tap before
-/// the next round, and each tap sees the values in order; a tap's consumer
-/// parked on an empty tap is woken once per batch rather than once per
-/// value. Should a tap fill meanwhile (someone else sends to it too), its
-/// rest of the batch is sent to it with waiting, tap after tap.
+/// holds no more than the taps could take at once, and a full tap still
+/// holds everything back), the whole batch to one tap, then to the next.
+/// Each tap sees the values in order, and a consumer parked on an empty tap
+/// is woken once per batch rather than once per value (about 17 times
+/// fewer wake-ups with 8 taps; see `combinators_compare`). The one
+/// difference from strict value-by-value delivery: within a batch, a tap's
+/// consumer may see a later value a moment before another tap has received
+/// an earlier one. Every tap still receives every value of the batch
+/// before the mult takes another from the source.
 async fn run<T: Clone + Send + 'static>(src: Receiver<T>, shared: Arc<Shared<T>>, rt: Handle) {
     let _exit = CloseOnExit(shared.clone());
     let (done_tx, done_rx) = chan::bounded(1);
@@ -366,9 +380,24 @@ async fn run<T: Clone + Send + 'static>(src: Receiver<T>, shared: Arc<Shared<T>>
                 }
             }
         }
+        let taps = if single.is_none() {
+            // Taken again now that the batch is taken: a tap or untap that
+            // returned before one of these values was taken applies to it.
+            let now = shared.state.lock().taps.clone();
+            if !Arc::ptr_eq(&now, &taps) && now.iter().map(room).min().unwrap_or(0) < batch.len() {
+                // No longer room for it all: one value at a time.
+                for v in batch.drain(..) {
+                    offer_all(&now, v, &mut failed, &done_tx, &done_rx, &rt).await;
+                }
+            }
+            now
+        } else {
+            taps
+        };
         match single {
             Some(v) => offer_all(&taps, v, &mut failed, &done_tx, &done_rx, &rt).await,
-            None => send_batch(&taps, &mut batch, &mut failed).await,
+            None if batch.is_empty() => {}
+            None => send_batch(&taps, &mut batch, &mut failed, &done_tx, &done_rx, &rt).await,
         }
         if !failed.is_empty() {
             let released = {
@@ -410,9 +439,20 @@ async fn offer_all<T: Clone + Send + 'static>(
             Err(TrySendError::Closed(_)) => failed.push(tap.id),
         }
     }
-    if full.is_empty() {
-        return;
+    if !full.is_empty() {
+        wait_for(full, failed, done_tx, done_rx, rt).await;
     }
+}
+
+/// Offers each value of `full` to its (full) tap with a `put` callback, all
+/// at once, and waits for the last; taps that refuse go to `failed`.
+async fn wait_for<T: Send + 'static>(
+    full: Vec<(&Tap<T>, T)>,
+    failed: &mut Vec<u64>,
+    done_tx: &Sender<()>,
+    done_rx: &Receiver<()>,
+    rt: &Handle,
+) {
     let delivery = Arc::new(Delivery {
         remaining: AtomicUsize::new(full.len()),
         failed: Mutex::new(Vec::new()),
@@ -426,14 +466,23 @@ async fn offer_all<T: Clone + Send + 'static>(
     failed.append(&mut delivery.failed.lock());
 }
 
-/// Sends the whole `batch` to each tap in turn (emptying it); a tap that
-/// fills meanwhile gets the rest with waiting, and a tap that refuses goes
-/// to `failed`.
+/// Sends the whole `batch` to each tap in turn (emptying it): every tap
+/// had room for all of it, so no send waits, and each tap's consumer gets
+/// the batch in one go (one wake-up, not one per value).
+///
+/// Should a tap fill meanwhile (another sender writes to it too), it gets
+/// the rest of the batch as the slow path gives values: each remaining
+/// value offered at once to every tap still owed it, the next only once
+/// all of them took it.
 async fn send_batch<T: Clone + Send + 'static>(
     taps: &[Tap<T>],
     batch: &mut Vec<T>,
     failed: &mut Vec<u64>,
+    done_tx: &Sender<()>,
+    done_rx: &Receiver<()>,
+    rt: &Handle,
 ) {
+    // Per tap that filled: the index of the first value it did not take.
     let mut late: Vec<(&Tap<T>, usize)> = Vec::new();
     for tap in taps {
         for (j, v) in batch.iter().enumerate() {
@@ -450,13 +499,18 @@ async fn send_batch<T: Clone + Send + 'static>(
             }
         }
     }
-    for (tap, from) in late {
-        // Cloned before the waits: no `&T` is held across them (rare path).
-        let rest: Vec<T> = batch[from..].to_vec();
-        for v in rest {
-            if tap.tx.send(v).await.is_err() {
-                failed.push(tap.id);
-                break;
+    if let Some(first) = late.iter().map(|&(_, j)| j).min() {
+        // The rare path. Cloned before the waits: no `&T` is held across
+        // them.
+        let rest: Vec<T> = batch[first..].to_vec();
+        for (k, v) in rest.into_iter().enumerate() {
+            let owed: Vec<(&Tap<T>, T)> = late
+                .iter()
+                .filter(|&&(tap, j)| j <= first + k && !failed.contains(&tap.id))
+                .map(|&(tap, _)| (tap, v.clone()))
+                .collect();
+            if !owed.is_empty() {
+                wait_for(owed, failed, done_tx, done_rx, rt).await;
             }
         }
     }

@@ -253,6 +253,8 @@ where
         let buf = (self.shared.buf_fn)(&topic);
         let (tx, rx) = chan::bounded(buf);
         let mult = Mult::spawn(&self.shared.rt, rx, "parkway::pub_ (topic mult)");
+        // The key's clone (user code) is made before the lock is taken.
+        let key = topic.clone();
         let mut unused = None;
         let tapped = {
             let mut st = self.shared.state.lock();
@@ -266,7 +268,7 @@ where
                         tx: Some(tx),
                         mult: mult.clone(),
                     };
-                    st.topics.insert(topic.clone(), t);
+                    st.topics.insert(key, t);
                 } else {
                     unused = Some(tx); // another `sub` made the topic first
                 }
