@@ -639,3 +639,36 @@ fn zero_parallelism_is_refused_clearly() {
     let msg = expect_panic(|| Pipeline::<u8>::new(0));
     assert!(msg.contains("at least 1"), "{msg}");
 }
+
+/// `pipeline_blocking` shares work: while item 0 is slow, item `n` (which
+/// a round-robin lane design would queue behind it) is taken by a free
+/// worker. Item 0 waits until item 4 has started, so a design that queues
+/// item 4 behind item 0 never finishes (the watchdog fails the test).
+#[test]
+fn pipeline_blocking_has_no_head_of_line_blocking() {
+    watchdog(|| {
+        let rt = runtime(2);
+        let got = rt.block_on(async {
+            let (started_tx, started_rx) = std::sync::mpsc::channel::<u64>();
+            let started_rx = std::sync::Mutex::new(started_rx);
+            let (tx, rx) = chan::bounded(16);
+            pipeline_blocking(
+                4,
+                tx,
+                move |x: u64| {
+                    if x == 0 {
+                        let rx = started_rx.lock().unwrap();
+                        while rx.recv().unwrap() != 4 {}
+                    } else {
+                        let _ = started_tx.send(x);
+                    }
+                    Some(x)
+                },
+                parkway::to_chan(0..16u64),
+                true,
+            );
+            parkway::into(Vec::new(), rx).await
+        });
+        assert_eq!(got, (0..16).collect::<Vec<_>>());
+    });
+}
