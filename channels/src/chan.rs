@@ -818,7 +818,14 @@ impl<T> Chan<T> {
                     return Some(v);
                 }
             }
-            Buffer::Dropping(ring) | Buffer::Sliding(ring) => return ring.pop(),
+            Buffer::Dropping(ring) | Buffer::Sliding(ring) => {
+                if let Some(v) = ring.pop() {
+                    return Some(v);
+                }
+                // Only a transform channel closed from the receiving side
+                // queues values here (`Chan::queue_after_close`); for the
+                // others `sendq` holds none, and this finds nothing.
+            }
             Buffer::Promise(_) => return None,
             Buffer::Rendezvous => {}
         }
@@ -1235,7 +1242,9 @@ impl<T> Chan<T> {
     //
     // Used only by `TransformSender`, which owns the one `Sender` of its
     // channel and calls these under its own lock; plain handles never reach
-    // them, so the paths above are unchanged.
+    // them, so the paths above are unchanged (but for one hook: receives
+    // from a closed dropping or sliding buffer also take queued values, see
+    // `take_value_locked`; plain channels of those kinds never queue any).
 
     /// Whether a new put would find room (core.async's `full?` is false):
     /// a fixed ring that is not full and has no parked value before it;
@@ -1251,29 +1260,68 @@ impl<T> Chan<T> {
         }
     }
 
+    /// The buffered values plus those queued behind the buffer (a
+    /// transform's outputs past the capacity, or added after `close`):
+    /// everything receivers have still to take. Takes the lock.
+    pub(crate) fn len_with_queued(&self) -> usize {
+        let w = self.lock();
+        self.buf.len() + w.puts
+    }
+
     /// Adds every value of `values` (drained, in order) under one lock, as
     /// core.async adds a transducer's outputs to its buffer: past a fixed
     /// ring's capacity if need be, the rest queueing behind the ring as
     /// parked puts with no callback (delivered in order, also after close);
-    /// dropping, sliding and promise buffers apply their policy to each
-    /// value. Values the policy discards, or that find the channel closed,
-    /// go to `discarded`, for the caller to drop outside every lock. Wakes
-    /// and callbacks are left in `d`, to run once the caller has released
-    /// its own lock.
+    /// dropping and sliding buffers apply their policy to each value.
+    ///
+    /// On a fixed ring it then passes on room the batch left (even an
+    /// empty one): a sender woken for room whose step emitted nothing must
+    /// not keep the next waiting sender asleep.
+    ///
+    /// If the channel was closed from the receiving side meanwhile (closed,
+    /// not disconnected), `when_closed` decides: [`WhenClosed::Deliver`]
+    /// queues the values behind the closed ring, where receivers take them
+    /// before they see the channel drained (dropping and sliding buffers
+    /// still apply their policy, counting the queued values as buffered);
+    /// [`WhenClosed::Discard`] discards them. Once every receiver is gone,
+    /// values are discarded either way.
+    ///
+    /// Values discarded go to `discarded`, for the caller to drop outside
+    /// every lock. Wakes and callbacks are left in `d`, to run once the
+    /// caller has released its own lock.
     pub(crate) fn push_batch(
         &self,
         values: &mut Vec<T>,
+        when_closed: WhenClosed,
         discarded: &mut Vec<T>,
         d: &mut Deferred<T>,
     ) where
         T: 'static,
     {
         if values.is_empty() {
-            return;
+            // An empty batch has only room to pass on, on a fixed ring, to
+            // a sender waiting for it. Those register under the caller's
+            // transform lock, held now, setting `send_waiting` (which we
+            // see through that lock): clear, nobody waits.
+            if !matches!(self.buf, Buffer::Fixed(_)) || !self.send_waiting.load(Ordering::SeqCst) {
+                return;
+            }
         }
         let mut w = self.lock();
-        if self.closed.load(Ordering::Relaxed) || self.disconnected.load(Ordering::Relaxed) {
+        if self.disconnected.load(Ordering::Relaxed) {
             discarded.append(values);
+            return;
+        }
+        if self.closed.load(Ordering::Relaxed) {
+            match when_closed {
+                WhenClosed::Deliver => self.queue_after_close(&mut w, values, discarded),
+                WhenClosed::Discard => discarded.append(values),
+            }
+            // No receiver parks on a closed channel (`close` woke them
+            // all, and later receives answer at once), but serve any
+            // `take` the same way as after an open push.
+            self.notify_recv_locked(&mut w, d);
+            self.settle(&mut w, d);
             return;
         }
         match &self.buf {
@@ -1289,21 +1337,17 @@ impl<T> Chan<T> {
                     } else {
                         match ring.push_open(v) {
                             Ok(()) => continue,
-                            Err(PushError::Full(v)) => v,
-                            Err(PushError::Closed(v)) => {
-                                discarded.push(v);
-                                continue;
-                            }
+                            // `Closed` cannot happen (the ring closes under
+                            // the lock, with `closed`, checked above).
+                            Err(PushError::Full(v) | PushError::Closed(v)) => v,
                         }
                     };
-                    // Not counted against `MAX_PENDING` in spirit: nobody
-                    // but the transform sender puts on this channel.
-                    w.puts += 1;
-                    w.sendq.push_back(SendEntry::Put {
-                        value: v,
-                        callback: Box::new(|_| {}),
-                    });
+                    self.queue_put(&mut w, v);
                 }
+                // Room this batch did not fill (a lock-free pop may also
+                // have made some meanwhile) goes to queued values first,
+                // then to one sender waiting for room.
+                self.refill_locked(&mut w, d);
             }
             Buffer::Dropping(ring) => {
                 for v in values.drain(..) {
@@ -1331,6 +1375,60 @@ impl<T> Chan<T> {
         }
         self.notify_recv_locked(&mut w, d);
         self.settle(&mut w, d);
+    }
+
+    /// Queues `v` behind the ring as a parked put with no callback.
+    fn queue_put(&self, w: &mut Waiters<T>, v: T) {
+        // Not counted against `MAX_PENDING` in spirit: nobody but the
+        // transform sender puts on this channel.
+        w.puts += 1;
+        w.sendq.push_back(SendEntry::Put {
+            value: v,
+            callback: Box::new(|_| {}),
+        });
+    }
+
+    /// [`Chan::push_batch`] on a channel closed from the receiving side,
+    /// with [`WhenClosed::Deliver`]: the closed ring takes no value, so
+    /// every one queues behind it, after what is queued already. Dropping
+    /// and sliding buffers count the ring's values and the queued ones
+    /// against their capacity: a dropping buffer discards what finds it
+    /// full, a sliding one evicts the oldest (the ring's front, else the
+    /// first queued value).
+    fn queue_after_close(&self, w: &mut Waiters<T>, values: &mut Vec<T>, discarded: &mut Vec<T>) {
+        let cap = self.buf.capacity();
+        for v in values.drain(..) {
+            match &self.buf {
+                Buffer::Fixed(_) => {}
+                Buffer::Dropping(ring) => {
+                    if ring.len() + w.puts >= cap {
+                        discarded.push(v);
+                        continue;
+                    }
+                }
+                Buffer::Sliding(ring) => {
+                    if ring.len() + w.puts >= cap {
+                        let oldest = ring.pop().or_else(|| {
+                            let i = w
+                                .sendq
+                                .iter()
+                                .position(|e| matches!(e, SendEntry::Put { .. }))?;
+                            let Some(SendEntry::Put { value, .. }) = remove_at(&mut w.sendq, i)
+                            else {
+                                unreachable!()
+                            };
+                            w.puts -= 1;
+                            Some(value)
+                        });
+                        discarded.extend(oldest);
+                    }
+                }
+                Buffer::Promise(_) | Buffer::Rendezvous => {
+                    unreachable!("transform channels have a ring buffer")
+                }
+            }
+            self.queue_put(w, v);
+        }
     }
 
     // ----- close ---------------------------------------------------------
@@ -1438,6 +1536,17 @@ impl<T> Chan<T> {
         }
         d.run(self);
     }
+}
+
+/// What [`Chan::push_batch`] does with values that find the channel closed
+/// from the receiving side (closed, receivers still there).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum WhenClosed {
+    /// Queue them: receivers get them before `None`. A put granted room
+    /// before the close.
+    Deliver,
+    /// Discard them. The flush after a receiver-side close.
+    Discard,
 }
 
 /// What [`Chan::select_register_send`] did.

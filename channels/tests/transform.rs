@@ -823,3 +823,309 @@ fn poll_after_waiting_completes_once_room_appears() {
     assert_matches!(poll_with(fut.as_mut(), &w), Poll::Ready(Ok(())));
     assert_eq!(rx.try_recv(), Ok(2));
 }
+
+// ---------------------------------------------------------------------------
+// Review regressions: room passed on, late puts after a receiver-side
+// close, closing despite panicking drops and leaked futures, `len`
+// ---------------------------------------------------------------------------
+
+/// Bounded(1) holding one value, two senders waiting for room. The pop
+/// wakes the first; its step emits nothing, so the room is still there and
+/// must go to the second, which nobody else will wake.
+#[test]
+fn a_woken_sender_whose_step_emits_nothing_passes_the_room_on() {
+    let _watchdog = util::watchdog();
+    let (tx, rx) = with_transform(Buffer::Bounded(1), filter(|x: &u32| x % 2 == 0));
+    tx.try_send(0).unwrap();
+    let (wa, wb) = (CountWaker::new(), CountWaker::new());
+    let mut a = pin!(tx.send(1)); // filtered out
+    let mut b = pin!(tx.send(2));
+    assert_pending(poll_with(a.as_mut(), &wa), "send 1");
+    assert_pending(poll_with(b.as_mut(), &wb), "send 2");
+    assert_eq!(rx.try_recv(), Ok(0));
+    assert!(wa.woken() && !wb.woken(), "one slot, one wake-up");
+    expect_ready(poll_with(a.as_mut(), &wa), "send 1").unwrap();
+    assert!(wb.woken(), "the room send 1 left unused went to send 2");
+    expect_ready(poll_with(b.as_mut(), &wb), "send 2").unwrap();
+    assert_eq!(rx.try_recv(), Ok(2));
+}
+
+/// The same with a failing step whose handler adds nothing.
+#[test]
+fn a_woken_sender_whose_step_fails_passes_the_room_on() {
+    let _watchdog = util::watchdog();
+    let (tx, rx) = with_transform_and_handler(
+        Buffer::Bounded(1),
+        try_map(|x: u32| if x == 1 { Err("one") } else { Ok(x) }),
+        |_| None,
+    );
+    tx.try_send(0).unwrap();
+    let (wa, wb) = (CountWaker::new(), CountWaker::new());
+    let mut a = pin!(tx.send(1));
+    let mut b = pin!(tx.send(2));
+    assert_pending(poll_with(a.as_mut(), &wa), "send 1");
+    assert_pending(poll_with(b.as_mut(), &wb), "send 2");
+    assert_eq!(rx.try_recv(), Ok(0));
+    expect_ready(poll_with(a.as_mut(), &wa), "send 1").unwrap();
+    assert!(wb.woken(), "the failed step left the room to send 2");
+    expect_ready(poll_with(b.as_mut(), &wb), "send 2").unwrap();
+    assert_eq!(rx.try_recv(), Ok(2));
+}
+
+/// Two threads blocked behind a full buffer, the transform holding a
+/// partial batch: each put completes a batch only every other time, so the
+/// first woken sender adds nothing and the second must still get in.
+#[test]
+fn two_blocked_senders_behind_a_partial_batch_both_deliver() {
+    let _watchdog = util::watchdog();
+    let (tx, rx) = with_transform(Buffer::Bounded(1), partition_all(2));
+    tx.send_blocking(1).unwrap();
+    tx.send_blocking(2).unwrap(); // [1, 2] fills the buffer
+    let tx = Arc::new(tx);
+    let (t1, t2) = (tx.clone(), tx.clone());
+    let a = spawn_blocked(move || t1.send_blocking(3));
+    let b = spawn_blocked(move || t2.send_blocking(4));
+    assert!(!a.is_finished() && !b.is_finished());
+    assert_eq!(rx.recv_blocking(), Some(vec![1, 2]));
+    join(a, "sender of 3").unwrap();
+    join(b, "sender of 4").unwrap();
+    drop(tx);
+    let mut batch = drain(rx).concat();
+    batch.sort_unstable();
+    assert_eq!(batch, [3, 4]);
+}
+
+/// `close` with two senders waiting: the flush waits for both, and the
+/// second only gets in if the first, adding nothing, passes the room on.
+#[test]
+fn close_with_two_waiting_senders_flushes_after_both() {
+    let _watchdog = util::watchdog();
+    let (tx, rx) = with_transform(
+        Buffer::Bounded(1),
+        filter(|x: &u64| *x != 1).then(counted(Some(99)).0),
+    );
+    tx.try_send(0).unwrap();
+    let (wa, wb) = (CountWaker::new(), CountWaker::new());
+    let mut a = pin!(tx.send(1)); // filtered out
+    let mut b = pin!(tx.send(2));
+    assert_pending(poll_with(a.as_mut(), &wa), "send 1");
+    assert_pending(poll_with(b.as_mut(), &wb), "send 2");
+    tx.close();
+    assert_eq!(rx.try_recv(), Ok(0));
+    expect_ready(poll_with(a.as_mut(), &wa), "send 1").unwrap();
+    assert!(wb.woken(), "send 2 must be woken, or the flush never runs");
+    expect_ready(poll_with(b.as_mut(), &wb), "send 2").unwrap();
+    assert_eq!(take_now(&rx), [2, 99]);
+    assert_eq!(rx.try_recv(), Err(TryRecvError::Closed));
+}
+
+/// A step that, for the value `gated` only, tells `in_step` it runs and
+/// then waits for `go`.
+fn gated_step(
+    gated: u32,
+    in_step: std::sync::mpsc::Sender<()>,
+    go: std::sync::mpsc::Receiver<()>,
+) -> impl FnMut(u32) -> u32 + Send + 'static {
+    move |x| {
+        if x == gated {
+            in_step.send(()).unwrap();
+            go.recv().unwrap();
+        }
+        x
+    }
+}
+
+/// `Receiver::close` while a step runs: the put had room before the close,
+/// so it completes like a sender parked at close on a plain channel: `Ok`,
+/// and its output is delivered before `None`. A receive made inside the
+/// window (after the close, before the push) sees the channel closed and
+/// drained, as the module docs say.
+#[test]
+fn receiver_close_during_a_step_still_delivers_its_outputs() {
+    let _watchdog = util::watchdog();
+    let (in_step_tx, in_step) = std::sync::mpsc::channel();
+    let (go, go_rx) = std::sync::mpsc::channel();
+    let (tx, rx) = with_transform(Buffer::Bounded(4), map(gated_step(7, in_step_tx, go_rx)));
+    tx.send_blocking(6).unwrap();
+    let h = thread::spawn(move || tx.send_blocking(7));
+    util::recv_timeout(&in_step, "the step to start");
+    rx.close();
+    assert_eq!(rx.try_recv(), Ok(6));
+    assert_eq!(
+        rx.try_recv(),
+        Err(TryRecvError::Closed),
+        "the documented window: the step has not pushed yet"
+    );
+    go.send(()).unwrap();
+    join(h, "the sender").expect("room was granted before the close");
+    assert_eq!(rx.try_recv(), Ok(7), "an `Ok` put is delivered");
+    assert_eq!(rx.recv_blocking(), None);
+}
+
+/// The same with more outputs than the buffer holds: all of them, in order.
+#[test]
+fn receiver_close_during_a_step_keeps_a_batch_past_capacity() {
+    let _watchdog = util::watchdog();
+    let (in_step_tx, in_step) = std::sync::mpsc::channel();
+    let (go, go_rx) = std::sync::mpsc::channel();
+    let mut gate = gated_step(10, in_step_tx, go_rx);
+    let (tx, rx) = with_transform(
+        Buffer::Bounded(2),
+        flat_map(move |x: u32| {
+            let x = gate(x);
+            [x, x + 1, x + 2]
+        }),
+    );
+    let h = thread::spawn(move || {
+        let r = tx.send_blocking(10);
+        (r, tx)
+    });
+    util::recv_timeout(&in_step, "the step to start");
+    rx.close();
+    go.send(()).unwrap();
+    let (r, tx) = join(h, "the sender");
+    r.unwrap();
+    assert_eq!(take_now(&rx), [10, 11, 12]);
+    assert_eq!(rx.try_recv(), Err(TryRecvError::Closed));
+    drop(tx);
+}
+
+/// Dropping and sliding buffers keep applying their policy to a late
+/// put's outputs, and deliver what it keeps.
+#[test]
+fn receiver_close_during_a_step_applies_dropping_and_sliding_policies() {
+    let _watchdog = util::watchdog();
+    for (buffer, want) in [
+        (Buffer::Dropping(2), vec![0, 10]),
+        (Buffer::Sliding(2), vec![11, 12]),
+    ] {
+        let (in_step_tx, in_step) = std::sync::mpsc::channel();
+        let (go, go_rx) = std::sync::mpsc::channel();
+        let mut gate = gated_step(10, in_step_tx, go_rx);
+        let (tx, rx) = with_transform(
+            buffer,
+            flat_map(move |x: u32| match gate(x) {
+                0 => vec![0], // the value already buffered
+                x => vec![x, x + 1, x + 2],
+            }),
+        );
+        tx.send_blocking(0).unwrap();
+        let h = thread::spawn(move || tx.send_blocking(10));
+        util::recv_timeout(&in_step, "the step to start");
+        rx.close();
+        go.send(()).unwrap();
+        join(h, "the sender").unwrap();
+        assert_eq!(take_now(&rx), want, "{buffer:?}");
+        assert_eq!(rx.try_recv(), Err(TryRecvError::Closed), "{buffer:?}");
+    }
+}
+
+/// Every receiver gone while a step runs: nobody can get the outputs, so
+/// they are dropped (once, and at once, while the channel lives on), as a
+/// plain channel drops its buffered values.
+#[test]
+fn every_receiver_dropped_during_a_step_drops_its_outputs_once() {
+    let _watchdog = util::watchdog();
+    let drops = DropTracker::new();
+    let (in_step_tx, in_step) = std::sync::mpsc::channel();
+    let (go, go_rx) = std::sync::mpsc::channel();
+    let mut gate = gated_step(1, in_step_tx, go_rx);
+    let made = drops.clone();
+    let (tx, rx) = with_transform(
+        Buffer::Bounded(1),
+        flat_map(move |x: u32| {
+            let x = gate(x);
+            [made.make(x.into()), made.make((x + 1).into())]
+        }),
+    );
+    let tx = Arc::new(tx);
+    let tx2 = tx.clone();
+    let h = thread::spawn(move || tx2.send_blocking(1).is_ok());
+    util::recv_timeout(&in_step, "the step to start");
+    drop(rx);
+    go.send(()).unwrap();
+    assert!(join(h, "the sender"), "accepted before the disconnect");
+    assert_eq!(drops.created(), 2);
+    drops.assert_all_dropped();
+    assert!(tx.is_empty());
+}
+
+/// A value's `Drop` that panics while the flush's discarded values are
+/// dropped: the channel still closes, and the panic reaches the caller.
+#[test]
+fn a_panicking_drop_of_a_discarded_value_still_closes_the_channel() {
+    struct Bomb(bool);
+    impl Drop for Bomb {
+        fn drop(&mut self) {
+            if self.0 && !thread::panicking() {
+                panic!("bomb");
+            }
+        }
+    }
+    struct FlushesADud;
+    impl Transform<bool> for FlushesADud {
+        type Output = Bomb;
+        fn step(&mut self, armed: bool, out: &mut Emit<'_, Bomb>) -> Result<Step, TransformError> {
+            out.emit(Bomb(armed));
+            Ok(Step::Continue)
+        }
+        fn flush(&mut self, out: &mut Emit<'_, Bomb>) -> Result<(), TransformError> {
+            out.emit(Bomb(false)); // evicts the armed one
+            Ok(())
+        }
+    }
+    let _watchdog = util::watchdog();
+    let (tx, rx) = with_transform(Buffer::Sliding(1), FlushesADud);
+    tx.send_blocking(true).unwrap();
+    let closing = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| tx.close()));
+    assert!(
+        closing.is_err(),
+        "the evicted value's panic reaches `close`"
+    );
+    assert!(tx.is_closed() && rx.is_closed());
+    assert_eq!(rx.try_recv().map(|b| b.0), Ok(false));
+    assert_eq!(
+        rx.try_recv().map(|b| b.0),
+        Err(TryRecvError::Closed),
+        "the flush ran, so the channel is closed"
+    );
+}
+
+/// A send future leaked while it waits for room can never be polled or
+/// dropped again; the last sender going must still flush.
+#[test]
+fn a_leaked_waiting_send_future_does_not_skip_the_flush() {
+    let _watchdog = util::watchdog();
+    // [1, 1, 2] fills the buffer; the second 2 stays in the partial batch.
+    let (tx, rx) = with_transform(
+        Buffer::Bounded(1),
+        flat_map(|x: u32| [x, x]).then(partition_all(3)),
+    );
+    tx.send_blocking(1).unwrap();
+    tx.send_blocking(2).unwrap();
+    let mut fut = Box::pin(tx.send(3));
+    assert_pending(poll_with(fut.as_mut(), &CountWaker::new()), "send 3");
+    std::mem::forget(fut);
+    drop(tx);
+    assert_eq!(drain(rx), [vec![1, 1, 2], vec![2]]);
+}
+
+/// `TransformSender::len` counts outputs queued past the capacity; the
+/// plain `Receiver::len` counts the buffer only.
+#[test]
+fn len_counts_outputs_over_capacity() {
+    let (tx, rx) = with_transform(Buffer::Bounded(1), flat_map(|x: u32| [x; 3]));
+    assert!(tx.is_empty());
+    tx.try_send(5).unwrap();
+    assert_eq!((tx.len(), rx.len()), (3, 1));
+    rx.close();
+    assert_eq!(rx.try_recv(), Ok(5));
+    assert_eq!(
+        tx.len(),
+        2,
+        "after close the queued values stay behind the buffer"
+    );
+    assert!(!tx.is_empty());
+    assert_eq!(take_now(&rx), [5, 5]);
+    assert!(tx.is_empty());
+}

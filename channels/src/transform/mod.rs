@@ -29,7 +29,11 @@
 //!   every accepted put; receivers get the flushed values before `None`.
 //!   Senders already waiting for room when the channel is closed still
 //!   deliver (as parked senders of a plain channel do); the flush runs
-//!   after the last of them.
+//!   after the last of them. A send future leaked with `mem::forget`
+//!   while waiting never finishes, so the flush then waits for the last
+//!   `TransformSender` to be dropped, which runs it regardless.
+//! * Room a woken sender does not use (its step emitted nothing, or fewer
+//!   outputs than there is room for) goes on to the next waiting sender.
 //! * A step or flush that returns an error, or panics, is handed to the
 //!   error handler ([`with_transform_and_handler`]); a value it returns is
 //!   added where the failed step's outputs would have gone, after any the
@@ -55,11 +59,51 @@
 //! * A [`TransformSender`] has no `put` (callback) operation and cannot be
 //!   a `send` branch of `alt!` or [`Select`](crate::Select); its receiver
 //!   can do everything a plain receiver does.
-//! * Closing from the receiving side ([`Receiver::close`](crate::Receiver::close))
-//!   or dropping every receiver closes the channel without a flush into
-//!   it: senders waiting for room get their values back, and the flush,
-//!   which still runs once (when the last `TransformSender` goes, or at
-//!   `close`), has its outputs dropped.
+//! * [`TransformSender::len`] counts every value receivers have still to
+//!   take, including outputs queued past the capacity; the plain
+//!   [`Receiver::len`](crate::Receiver::len) counts the buffer only.
+//!
+//! # Closing from the receiving side
+//!
+//! [`Receiver::close`](crate::Receiver::close) closes the channel without
+//! a flush into it: puts that have not been granted room yet fail, and
+//! senders waiting for room get their values back. The flush still runs
+//! once (when the last `TransformSender` goes, or at `close`), and its
+//! outputs are dropped: whatever the transform still held then (say,
+//! `partition_all`'s partial batch) is lost, as receivers asked for no
+//! more.
+//!
+//! A put granted room before the close is treated as a sender already
+//! parked at close on a plain channel: its step runs, it returns `Ok`,
+//! and its outputs are delivered, queued behind the closed buffer, before
+//! `None`. One narrow window remains: a receive that completes while
+//! that put's step runs (after the close, before its outputs are added),
+//! such as a receiver woken by the close, sees the channel closed and
+//! drained and gets `None` (or [`TryRecvError::Closed`](crate::TryRecvError::Closed)),
+//! though the outputs follow; a later receive gets them, then `None`
+//! again. Code that stops at the first `None` after closing from the
+//! receiving side may so leave one put's outputs unreceived. If the step
+//! returns [`Step::Done`], that put's outputs are delivered and the
+//! flush's, as after any receiver-side close, are dropped.
+//!
+//! Dropping every receiver disconnects the channel: puts fail, waiting
+//! senders get their values back, and the outputs of a put whose step is
+//! running are dropped when it adds them (its `send` still returns `Ok`),
+//! as a plain channel drops its buffered values once nobody can receive
+//! them.
+//!
+//! # Cost and locking
+//!
+//! Each put holds the channel's transform lock from its room check to its
+//! push, step included, and takes the lock of the channel underneath
+//! twice (to check for room, and to add its outputs). There is no
+//! lock-free fast path for transform channels, by design: the step has to
+//! run between those two points, one put at a time. A sender that finds
+//! the transform lock held blocks its thread until the other put is done:
+//! a go task in `send(..).await` that contends for it blocks its worker
+//! for as long as the other put's step runs. Keep steps (and the error
+//! handler) short, and do slow work before sending. Receiving is
+//! unaffected: the receiver is a plain one, with its lock-free path.
 //!
 //! # Examples
 //!

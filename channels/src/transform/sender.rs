@@ -131,6 +131,10 @@ fn build<T, U: 'static>(
 /// closes, and the transform's flush runs, when the last one is dropped or
 /// on [`close`](TransformSender::close). Errors hand back the value put,
 /// untransformed.
+///
+/// Every put takes the channel's transform lock and, twice, the lock of
+/// the channel underneath: there is no lock-free fast path (see the
+/// [module docs](super#cost-and-locking)).
 pub struct TransformSender<T, U> {
     shared: Arc<Shared<T, U>>,
 }
@@ -142,7 +146,11 @@ impl<T, U> TransformSender<T, U> {
     /// Completes with `Ok(())` once the value went through the transform
     /// and its outputs are in the buffer (or discarded by its policy, or
     /// the value failed and went to the error handler). A sender already
-    /// waiting when the channel is closed still delivers its value.
+    /// waiting when the channel is closed still delivers its value; a put
+    /// already accepted when the receiving side closes the channel still
+    /// delivers its outputs, and they are dropped only if every receiver
+    /// is gone by then, as buffered values are (see the
+    /// [module docs](super#closing-from-the-receiving-side)).
     ///
     /// # Errors
     ///
@@ -155,7 +163,8 @@ impl<T, U> TransformSender<T, U> {
     /// Dropping the future while it waits for room drops the value
     /// untransformed; nothing reaches the channel. Once there is room the
     /// put completes within one poll, so no output is ever held by the
-    /// future.
+    /// future. Leaking it (`mem::forget`) while it waits holds back the
+    /// flush of a [`close`](Self::close) until the last sender is dropped.
     ///
     /// # Examples
     ///
@@ -268,6 +277,16 @@ impl<T, U> TransformSender<T, U> {
     /// that were already waiting for room have delivered; its outputs
     /// reach receivers before `None`. Idempotent.
     ///
+    /// A send future leaked (`mem::forget`) while waiting for room counts
+    /// as waiting forever: the flush then runs when the last
+    /// `TransformSender` is dropped.
+    ///
+    /// # Panics
+    ///
+    /// If dropping a value the buffer's policy discards (a sliding buffer
+    /// evicting for the flush's outputs, say) panics, the panic comes out
+    /// of `close`, after the channel is closed.
+    ///
     /// # Examples
     ///
     /// ```
@@ -290,13 +309,29 @@ impl<T, U> TransformSender<T, U> {
         self.shared.is_closing() || self.shared.inner.is_closed()
     }
 
-    /// Values in the buffer, up to its capacity (outputs over the capacity
-    /// wait behind it and are not counted).
+    /// Values receivers have still to take: those in the buffer, and the
+    /// outputs queued behind it (past its capacity, or added after a
+    /// receiver-side close). Takes the channel's lock.
+    ///
+    /// The plain [`Receiver::len`] of the same channel counts the buffer
+    /// only, so it can be smaller.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use parkway_channels::transform::{flat_map, Buffer};
+    ///
+    /// let (tx, rx) = parkway_channels::with_transform(Buffer::Bounded(1), flat_map(|x: u8| [x; 3]));
+    /// tx.try_send(7).unwrap();
+    /// assert_eq!(tx.len(), 3);
+    /// assert_eq!(rx.len(), 1); // the buffer only
+    /// ```
     pub fn len(&self) -> usize {
-        self.shared.inner.len()
+        self.shared.chan().len_with_queued()
     }
 
-    /// Whether the buffer holds no value.
+    /// Whether receivers have no value left to take ([`len`](Self::len)
+    /// is 0).
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
@@ -326,7 +361,7 @@ impl<T, U> Clone for TransformSender<T, U> {
 impl<T, U> Drop for TransformSender<T, U> {
     fn drop(&mut self) {
         if self.shared.senders.fetch_sub(1, Ordering::AcqRel) == 1 {
-            self.shared.close();
+            self.shared.close_last();
         }
     }
 }

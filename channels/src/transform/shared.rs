@@ -16,13 +16,22 @@
 //!    with no room it returns, and the caller waits;
 //! 3. runs the step, collecting its outputs;
 //! 4. adds them all under one hold of the channel's lock
-//!    ([`Chan::push_batch`]), past the capacity if need be;
+//!    ([`Chan::push_batch`]), past the capacity if need be; on a bounded
+//!    buffer, room the outputs did not fill (a filtered value, a partial
+//!    batch, a failed step) goes on to the next sender waiting for it;
 //! 5. if the step said [`Step::Done`], or this was the last waiting sender
 //!    of a closing channel, runs the flush and adds its outputs.
 //!
-//! Then, holding no lock, it runs the wakes the channel collected, drops
-//! the values the buffer policy discarded, sends reports, and closes the
-//! channel if the flush ran ([`Afterwards`]).
+//! Then, holding no lock, it runs the wakes the channel collected, closes
+//! the channel if the flush ran, sends reports, and last drops the values
+//! the buffer policy discarded ([`Afterwards`]): a `Drop` that panics
+//! unwinds into the caller with the channel already closed.
+//!
+//! So a put holds the transform lock throughout and takes the channel's
+//! lock twice (room check, push): transform channels have no lock-free
+//! fast path, by design, since the step must run between the two. A
+//! thread, or a go task, that finds the transform lock held blocks until
+//! the put holding it is done, its step included: steps must be short.
 //!
 //! Why this is enough:
 //!
@@ -34,28 +43,45 @@
 //!   call that runs the flush; every later put sees it and fails. The
 //!   flush runs in the same critical section as, or after, every accepted
 //!   put's push, and the channel closes only after the flush's push.
+//! * *No room left unused.* A sender waiting for room is woken by the
+//!   receive that made it (the channel's refill, as for a select's send
+//!   branch), one sender per slot. A woken sender that adds less than the
+//!   room it was woken for passes the rest on in its push; one that gives
+//!   up (a dropped future) passes its wake-up on.
 //! * *Cancellation.* A put's outputs are in the channel before the put
 //!   returns, so a send future dropped at any point loses nothing already
 //!   produced: while it waits, its value is not transformed yet and is
 //!   dropped with it. A dropped future that was woken for room passes the
 //!   wake-up on, and one counted in `waiting` leaves the count, running
-//!   the flush if it was the last.
+//!   the flush if it was the last. A future leaked while counted
+//!   (`mem::forget`) never leaves it: the flush then waits for the last
+//!   `TransformSender` to go, which runs it whatever `waiting` says (every
+//!   future borrows a sender, so none can still be live).
+//! * *`Ok` means delivered.* A put granted room before a
+//!   [`Receiver::close`](crate::Receiver::close) still adds its outputs
+//!   ([`WhenClosed::Deliver`]), queued behind the closed buffer, where
+//!   receivers take them before `None`: it is treated as a sender already
+//!   parked at close on a plain channel. A flush after a receiver-side
+//!   close discards its outputs ([`WhenClosed::Discard`]); once every
+//!   receiver is gone, everything is discarded, as a plain channel drops
+//!   its buffered values then.
 //! * *No user code under a channel lock*, and no waker, callback, report
 //!   hook or `Drop` of a value under either lock. The transform and the
 //!   error handler run under the transform lock only (documented: they
 //!   must not block or use the channel).
 //!
 //! Nothing here is lock-free: every flag is read and written under the
-//! transform lock (`Shared::closing` mirrors one for `is_closed`), and the
-//! waits reuse the channel's own select registration, which its loom
-//! models cover.
+//! transform lock (`Shared::closing` mirrors one for `is_closed`). The
+//! waits reuse the channel's select registration for a send (the `Wake`
+//! entries of its send queue, woken by its refill); `tests/loom_transform.rs`
+//! models them against lock-free pops, `close` and `Receiver::close`.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use parkway_go_check::{panic_message, report, Report};
 
 use super::{Emit, Step, Transform, TransformError};
-use crate::chan::{Chan, Deferred, SelectSend};
+use crate::chan::{Chan, Deferred, SelectSend, WhenClosed};
 use crate::sender::Sender;
 use crate::sync::{AtomicBool, AtomicUsize, Mutex, Ordering};
 use crate::waiter::Waiter;
@@ -68,7 +94,7 @@ pub(super) type BoxedTransform<T, U> = Box<dyn Transform<T, Output = U> + Send>;
 
 /// [`Chan::push_batch`], taken at construction where `U: 'static` is
 /// known, so the handles (and their `Drop`) need no such bound.
-type PushBatch<U> = fn(&Chan<U>, &mut Vec<U>, &mut Vec<U>, &mut Deferred<U>);
+type PushBatch<U> = fn(&Chan<U>, &mut Vec<U>, WhenClosed, &mut Vec<U>, &mut Deferred<U>);
 
 /// What the transform lock guards.
 struct State<T, U> {
@@ -82,7 +108,8 @@ struct State<T, U> {
     finished: bool,
     /// Senders that had to wait for room and have not finished yet. After
     /// `close` they may still put, and the flush waits for the last of
-    /// them.
+    /// them (or for the last `TransformSender` to go: a future leaked while
+    /// counted never leaves the count).
     waiting: usize,
     /// The outputs of the call being run; empty between calls (kept for
     /// its allocation).
@@ -171,18 +198,27 @@ impl<U> Afterwards<U> {
         }
     }
 
-    /// Runs the wakes, drops the discarded values, sends the reports, and
-    /// closes the channel if the flush ran: all of it user code (wakers,
-    /// `Drop`s, the report hook), so never under a lock.
+    /// Runs the wakes, closes the channel if the flush ran, sends the
+    /// reports, and drops the discarded values: all of it user code
+    /// (wakers, the report hook, `Drop`s), so never under a lock. Wakers
+    /// and the report hook cannot unwind out of here (their panics are
+    /// caught); a panicking `Drop` can, so the drops come last, once the
+    /// channel is consistent and closed.
     fn run(self, chan: &Chan<U>) {
-        self.wakes.run(chan);
-        drop(self.discarded);
-        for r in &self.reports {
-            report(r);
-        }
-        if self.close_chan {
+        let Self {
+            wakes,
+            discarded,
+            reports,
+            close_chan,
+        } = self;
+        wakes.run(chan);
+        if close_chan {
             chan.close();
         }
+        for r in &reports {
+            report(r);
+        }
+        drop(discarded);
     }
 }
 
@@ -270,9 +306,12 @@ impl<T, U> Shared<T, U> {
                 if room {
                     let (step, rep) = st.call(|x, out| x.step(v, out));
                     after.reports.extend(rep);
+                    // Granted room before any close: delivered even if the
+                    // receiving side closes meanwhile.
                     (self.push)(
                         chan,
                         &mut st.outputs,
+                        WhenClosed::Deliver,
                         &mut after.discarded,
                         &mut after.wakes,
                     );
@@ -309,16 +348,28 @@ impl<T, U> Shared<T, U> {
     /// Closes the channel (core.async `close!`): no new puts; the flush
     /// runs now, or after the last sender that was already waiting.
     pub(super) fn close(&self) {
+        self.close_with(false);
+    }
+
+    /// The last `TransformSender` is gone: closes, and runs the flush now
+    /// if it has not run. No put can be in progress or waiting any more
+    /// (every put borrows a sender), so a non-zero `waiting` can only
+    /// count futures leaked with `mem::forget`, which will never leave.
+    pub(super) fn close_last(&self) {
+        self.close_with(true);
+    }
+
+    fn close_with(&self, last_sender: bool) {
         let mut after = Afterwards::new();
         {
             let mut guard = self.state.lock();
             let st = &mut *guard;
-            if !st.closing {
-                st.closing = true;
-                self.closing.store(true, Ordering::Release);
-                if st.waiting == 0 {
-                    self.finish(st, &mut after);
-                }
+            st.closing = true;
+            self.closing.store(true, Ordering::Release);
+            // A closing channel with `waiting == 0` has flushed already
+            // (`leave` runs the flush when the count reaches zero).
+            if !st.finished && (st.waiting == 0 || last_sender) {
+                self.finish(st, &mut after);
             }
         }
         after.run(self.chan());
@@ -345,9 +396,11 @@ impl<T, U> Shared<T, U> {
         self.closing.store(true, Ordering::Release);
         let (_, rep) = st.call(|x, out| x.flush(out).map(|()| Step::Done));
         after.reports.extend(rep);
+        // After a receiver-side close nobody asked for these.
         (self.push)(
             self.chan(),
             &mut st.outputs,
+            WhenClosed::Discard,
             &mut after.discarded,
             &mut after.wakes,
         );
