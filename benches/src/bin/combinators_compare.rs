@@ -9,6 +9,7 @@
 //! ```
 //!
 //! Both runtimes get one worker per core and are kept for every round.
+//! Each measurement is one untimed warm-up run followed by a timed one.
 //! Each run is checked (the pipelines' sums or order, the taps' sums), so a
 //! broken program fails instead of timing fast. After the table, the
 //! `pipeline_blocking` speed-up of n = 16 over n = 1 is printed for each
@@ -24,6 +25,8 @@ use parkway_benches::combinators::{
     cheap_sum, parkway_impl as pk, tokio_impl as tk, BLOCKING_ITEMS, MULT_VALUES, PIPELINE_ITEMS,
     ROUND_TRIPS, TAPS,
 };
+use std::time::Duration;
+
 use parkway_benches::compare::{time, Comparison, Row};
 use parkway_benches::rt::cores;
 
@@ -60,6 +63,16 @@ fn parse_args() -> Result<Options, String> {
     Ok(opts)
 }
 
+/// One measurement: an untimed warm-up run of `work`, then a timed one (as
+/// `compare` does). Without it, a workload right after a sleep-heavy one
+/// (`pipeline_blocking`) measured its first run on cold threads: `mult`'s
+/// took 2 to 5 times its usual time in that position, on parkway's side
+/// only.
+fn warm(mut work: impl FnMut()) -> Duration {
+    work();
+    time(work)
+}
+
 fn main() -> ExitCode {
     let opts = match parse_args() {
         Ok(opts) => opts,
@@ -87,13 +100,13 @@ fn main() -> ExitCode {
         rows.push(
             Row::new(format!("pipeline n={n} ({items} items)"), items)
                 .cell("parkway", move || {
-                    time(|| assert_eq!(pk::pipeline(prt, n, items), want))
+                    warm(|| assert_eq!(pk::pipeline(prt, n, items), want))
                 })
                 .cell("tokio lanes", move || {
-                    time(|| assert_eq!(tk::pipeline_lanes(trt, n, items), want))
+                    warm(|| assert_eq!(tk::pipeline_lanes(trt, n, items), want))
                 })
                 .cell("tokio buffered", move || {
-                    time(|| assert_eq!(tk::pipeline_buffered(trt, n, items), want))
+                    warm(|| assert_eq!(tk::pipeline_buffered(trt, n, items), want))
                 }),
         );
     }
@@ -104,10 +117,10 @@ fn main() -> ExitCode {
                 BLOCKING_ITEMS,
             )
             .cell("parkway", move || {
-                time(|| assert_eq!(pk::pipeline_blocking(prt, n), BLOCKING_ITEMS))
+                warm(|| assert_eq!(pk::pipeline_blocking(prt, n), BLOCKING_ITEMS))
             })
             .cell("tokio buffered", move || {
-                time(|| assert_eq!(tk::pipeline_blocking(trt, n), BLOCKING_ITEMS))
+                warm(|| assert_eq!(tk::pipeline_blocking(trt, n), BLOCKING_ITEMS))
             }),
         );
     }
@@ -118,20 +131,20 @@ fn main() -> ExitCode {
             MULT_VALUES,
         )
         .cell("parkway", move || {
-            time(|| assert_eq!(pk::mult(prt), mult_sum))
+            warm(|| assert_eq!(pk::mult(prt), mult_sum))
         })
         .cell("tokio", move || {
-            time(|| assert_eq!(tk::broadcast(trt), mult_sum))
+            warm(|| assert_eq!(tk::broadcast(trt), mult_sum))
         }),
     );
     let rt_sum = ROUND_TRIPS * (ROUND_TRIPS - 1) / 2;
     rows.push(
         Row::new("thread round trip", ROUND_TRIPS)
             .cell("parkway", move || {
-                time(|| assert_eq!(pk::thread_round_trip(prt), rt_sum))
+                warm(|| assert_eq!(pk::thread_round_trip(prt), rt_sum))
             })
             .cell("tokio", move || {
-                time(|| assert_eq!(tk::thread_round_trip(trt), rt_sum))
+                warm(|| assert_eq!(tk::thread_round_trip(trt), rt_sum))
             }),
     );
     let mut kept = 0;
