@@ -118,7 +118,12 @@ impl<T> Cell<T> {
             Waiter::Task(waker) => {
                 // A waker that panics must not take the pool thread's job
                 // wrapper with it; the result is stored already.
-                let _ = panic::catch_unwind(AssertUnwindSafe(|| waker.wake()));
+                if let Err(payload) = panic::catch_unwind(AssertUnwindSafe(|| waker.wake())) {
+                    parkway_go_check::report(&parkway_go_check::Report::callback_panic(
+                        "waker",
+                        parkway_go_check::panic_message(&*payload),
+                    ));
+                }
             }
             Waiter::Thread(t) => t.unpark(),
             Waiter::Nobody | Waiter::Chan(_) => {}

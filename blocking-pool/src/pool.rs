@@ -323,8 +323,15 @@ impl BlockingPool {
     /// detached and exit when it returns). Called from a job of the pool
     /// itself, it waits for every other thread, not for its own (nor for
     /// other jobs of the pool inside `shutdown` at the same time). A queued
-    /// job whose drop panics is reported, not propagated.
+    /// job whose drop panics is reported, not propagated. It blocks: on a go
+    /// worker go-check flags it, as it does `recv_blocking`.
+    ///
+    /// Dropping the last handle to a pool does not shut it down: its idle
+    /// threads exit after the keep-alive, and running jobs finish.
+    #[track_caller]
     pub fn shutdown(&self, timeout: Duration) -> bool {
+        // It waits: not on a go worker (go-check's blocking-op check).
+        parkway_go_check::check_blocking("BlockingPool::shutdown");
         let inner = &self.inner;
         // A job of this pool calling `shutdown` waits for the others only:
         // its own thread exits after the job returns. Several such calls
@@ -447,7 +454,7 @@ impl Inner {
         };
         let _ = POOL_OF_THREAD.try_with(|p| p.set(Arc::as_ptr(&self) as usize));
         if let Some(hook) = &self.config.on_thread_start {
-            run_caught(|| hook());
+            run_caught("on_thread_start", || hook());
         }
         let mut state = self.lock();
         loop {
@@ -456,7 +463,7 @@ impl Inner {
                 drop(state);
                 // A panicking job is its own business (a handle's wrapper
                 // catches and reports it); the thread goes on.
-                run_caught(job);
+                run_caught("blocking job", job);
                 state = self.lock();
                 state.running -= 1;
                 continue;
@@ -466,7 +473,7 @@ impl Inner {
                 // waits for the hooks too.
                 drop(state);
                 if let Some(hook) = &self.config.on_thread_stop {
-                    run_caught(|| hook());
+                    run_caught("on_thread_stop", || hook());
                 }
                 return;
             }
@@ -490,15 +497,19 @@ impl Inner {
         }
         drop(state);
         if let Some(hook) = &self.config.on_thread_stop {
-            run_caught(|| hook());
+            run_caught("on_thread_stop", || hook());
         }
         drop(exit);
     }
 }
 
 /// Runs `f`, catching a panic (and a panic in dropping its payload).
-fn run_caught(f: impl FnOnce()) {
+fn run_caught(what: &'static str, f: impl FnOnce()) {
     if let Err(payload) = panic::catch_unwind(AssertUnwindSafe(f)) {
+        parkway_go_check::report(&parkway_go_check::Report::callback_panic(
+            what,
+            parkway_go_check::panic_message(&*payload),
+        ));
         let _ = panic::catch_unwind(AssertUnwindSafe(move || drop(payload)));
     }
 }

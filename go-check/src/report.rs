@@ -137,6 +137,13 @@ impl Report {
                     "parkway: the runtime's `{what}` hook panicked: {panic_message}; the panic \
                      was caught and the thread goes on. fix: handle errors inside the hook"
                 )
+            } else if what == "blocking job" {
+                format!(
+                    "parkway: a blocking job given to `BlockingPool::execute` panicked: \
+                     {panic_message}; the panic was caught and the pool thread goes on. fix: \
+                     handle errors inside the job, or use `BlockingPool::spawn`, whose handle \
+                     carries the panic as a `JoinError`"
+                )
             } else if what == "waker" {
                 format!(
                     "parkway go-check: a task's waker panicked when woken (by a channel, a \

@@ -340,3 +340,21 @@ fn thread_hooks_run_on_blocking_threads() {
         assert_eq!(started.load(Ordering::SeqCst), 1);
     });
 }
+
+#[test]
+fn shutting_a_pool_down_on_a_go_worker_is_flagged_by_go_check() {
+    watchdog(|| {
+        let rt = runtime_with(1, GoCheck::Warn);
+        let pool = parkway::BlockingPool::new(parkway::PoolConfig::default()).unwrap();
+        let p = pool.clone();
+        let err = rt
+            .block_on(async move {
+                parkway::go(async move { p.shutdown(Duration::from_secs(1)) }).await
+            })
+            .unwrap_err();
+        let msg = err.panic_message().unwrap_or_default().to_string();
+        assert!(msg.contains("BlockingPool::shutdown"), "{msg}");
+        // From a plain thread it is fine.
+        assert!(pool.shutdown(Duration::from_secs(5)));
+    });
+}

@@ -589,7 +589,9 @@ where
 /// callback, a request) and returns at once; the work sends zero or more
 /// outputs on `results` and signals the item done by dropping (or closing)
 /// it. Outputs reach `to` in input order; at most `n` items are at work at
-/// once. `af` itself runs on a go worker and must not block.
+/// once. `af` itself runs on a go worker and must not block. Each item's
+/// `results` channel holds one value: send with `.await` (or with `put`
+/// callbacks, at most 1,024 waiting per item).
 ///
 /// # Panics
 ///
