@@ -508,6 +508,11 @@ impl<U: Send + 'static> Pipeline<U> {
 /// delivered are dropped). A panicking item produces nothing; set a handler
 /// with [`Pipeline::on_error`] to choose otherwise.
 ///
+/// Its `n` lanes are made up front: two channels of [`LANE_CAPACITY`]
+/// slots and a go block each, whatever the input, so a very large `n`
+/// costs memory and set-up time before the first item. Pick `n` near the
+/// number of cores.
+///
 /// # Panics
 ///
 /// If `n` is zero; outside a runtime (see [`go`](crate::go)).
