@@ -83,7 +83,7 @@ where
 
 impl Handle {
     /// Runs `f` on this runtime's blocking pool, with this runtime entered;
-    /// see [`thread`](crate::thread).
+    /// see [`thread`].
     #[track_caller]
     pub fn thread<F, T>(&self, f: F) -> BlockingHandle<T>
     where
