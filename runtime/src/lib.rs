@@ -139,6 +139,7 @@ pub use task::{yield_now, JoinError, JoinHandle};
 #[cfg(not(loom))]
 pub use time::{sleep, sleep_until, timeout, with_timeout, Elapsed, Sleep, WithTimeout};
 
+#[cfg(not(loom))]
 pub use parkway_blocking_pool::{BlockingHandle, BlockingPool, PoolConfig};
 pub use parkway_channels as chan;
 pub use parkway_channels::{alt, alt_blocking};
