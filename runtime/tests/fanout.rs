@@ -95,7 +95,7 @@ fn merge_closes_only_after_every_input_closed_and_delivers_each_value_once() {
         let (t0, r0) = chan::bounded::<u32>(4);
         let (t1, r1) = chan::bounded::<u32>(4);
         let (t2, r2) = chan::bounded::<u32>(4);
-        let out = parkway::merge([r0, r1, r2], 0);
+        let out = parkway::merge([r0, r1, r2]);
         let producers = parkway::go(async move {
             for i in 0..50 {
                 send(&t0, i).await;
@@ -138,7 +138,7 @@ fn merge_closes_only_after_every_input_closed_and_delivers_each_value_once() {
 #[test]
 fn merge_of_nothing_is_closed() {
     run(|| async {
-        let out = parkway::merge(Vec::<Receiver<u8>>::new(), 4);
+        let out = parkway::merge_with_buffer(Vec::<Receiver<u8>>::new(), 4);
         assert_eq!(recv(&out).await, None);
     });
 }
@@ -159,7 +159,7 @@ fn merge_stress_four_producers_every_value_once_and_in_order_per_input() {
                 }
             }));
         }
-        let out = parkway::merge(rxs, 16);
+        let out = parkway::merge_with_buffer(rxs, 16);
         let mut next = [0u64; PRODUCERS as usize];
         while let Some((p, i)) = recv(&out).await {
             assert_eq!(
@@ -179,7 +179,7 @@ fn merge_stress_four_producers_every_value_once_and_in_order_per_input() {
 fn merge_stops_and_drops_its_inputs_when_the_output_is_gone() {
     run(|| async {
         let (tx, rx) = chan::bounded(1);
-        let out = parkway::merge([rx], 0);
+        let out = parkway::merge([rx]);
         drop(out);
         send_until_refused(&tx).await;
     });
@@ -188,7 +188,7 @@ fn merge_stops_and_drops_its_inputs_when_the_output_is_gone() {
 #[test]
 fn combinators_outside_a_runtime_panic_clearly() {
     let (_tx, rx) = chan::bounded::<u8>(1);
-    let msg = expect_panic(|| parkway::merge([rx], 0));
+    let msg = expect_panic(|| parkway::merge([rx]));
     assert!(
         msg.contains("parkway::merge must be called within a runtime"),
         "{msg}"
@@ -223,7 +223,7 @@ fn handles_are_send_sync_clone_and_debug() {
 fn split_routes_by_predicate_in_order_and_closes_both_outputs() {
     run(|| async {
         let (tx, rx) = chan::unbuffered();
-        let (evens, odds) = parkway::split(|v: &u32| v % 2 == 0, rx, 0, 3);
+        let (evens, odds) = parkway::split_with_buffers(|v: &u32| v % 2 == 0, rx, 0, 3);
         let producer = parkway::go(async move {
             for i in 0..200 {
                 send(&tx, i).await;
@@ -242,7 +242,7 @@ fn split_routes_by_predicate_in_order_and_closes_both_outputs() {
 fn split_keeps_feeding_one_side_when_the_other_is_dropped() {
     run(|| async {
         let (tx, rx) = chan::unbuffered();
-        let (evens, odds) = parkway::split(|v: &u32| v % 2 == 0, rx, 0, 0);
+        let (evens, odds) = parkway::split(|v: &u32| v % 2 == 0, rx);
         drop(evens);
         let producer = parkway::go(async move {
             for i in 0..20 {

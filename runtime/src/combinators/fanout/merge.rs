@@ -16,7 +16,8 @@ use super::{current_runtime, spawn_loop};
 /// value waits in the go block until the output takes it, and no other
 /// input is read meanwhile, so a slow consumer slows every producer.
 ///
-/// The output has a buffer of `buf` values (`0`: unbuffered). With no
+/// The output is unbuffered, as core.async's `(merge chs)`;
+/// [`merge_with_buffer`] gives it a buffer (`(merge chs buf)`). With no
 /// inputs it is closed at once.
 ///
 /// If every receiver of the output is dropped, the go block stops and
@@ -38,10 +39,10 @@ use super::{current_runtime, spawn_loop};
 /// parkway::Runtime::new().unwrap().block_on(async {
 ///     let (tx_a, rx_a) = chan::bounded(4);
 ///     let (tx_b, rx_b) = chan::bounded(4);
-///     let merged = parkway::merge([rx_a, rx_b], 8);
+///     let merged = parkway::merge([rx_a, rx_b]);
 ///     tx_a.send(1).await.unwrap();
 ///     tx_b.send(2).await.unwrap();
-///     drop((tx_a, tx_b)); // both inputs close: so will the output
+///     drop((tx_a, tx_b)); // both inputs close: so will the output, once drained
 ///
 ///     let mut got = Vec::new();
 ///     while let Some(v) = merged.recv().await {
@@ -52,7 +53,18 @@ use super::{current_runtime, spawn_loop};
 /// });
 /// ```
 #[track_caller]
-pub fn merge<T: Send + 'static>(
+pub fn merge<T: Send + 'static>(chs: impl IntoIterator<Item = Receiver<T>>) -> Receiver<T> {
+    merge_with_buffer(chs, 0)
+}
+
+/// [`merge`] with an output buffer of `buf` values (core.async's
+/// `(merge chs buf)`; `0`: unbuffered).
+///
+/// # Panics
+///
+/// Outside a runtime (see [`merge`]).
+#[track_caller]
+pub fn merge_with_buffer<T: Send + 'static>(
     chs: impl IntoIterator<Item = Receiver<T>>,
     buf: usize,
 ) -> Receiver<T> {

@@ -12,8 +12,8 @@
 //!
 //! | core.async | parkway | loop ends when |
 //! |---|---|---|
-//! | `(merge chs buf)` | [`merge()`] | every input closed, or the output's receivers are gone |
-//! | `(split p ch tb fb)` | [`split()`] | `ch` closed, or both outputs' receivers are gone |
+//! | `(merge chs)`, `(merge chs buf)` | [`merge()`], [`merge_with_buffer`] | every input closed, or the output's receivers are gone |
+//! | `(split p ch)`, `(split p ch tb fb)` | [`split()`], [`split_with_buffers`] | `ch` closed, or both outputs' receivers are gone |
 //! | `(mult ch)`, `tap`, `untap`, `untap-all` | [`mult()`], [`Mult`] | `ch` closed, or no tap and no `Mult` handle left |
 //! | `(pub ch topic-fn buf-fn)`, `sub`, `unsub`, `unsub-all` | [`pub_()`], [`pub_with_buffers`], [`Pub`] | `ch` closed, or no topic and no `Pub` handle left |
 //! | `(mix out)`, `admix`, `unmix`, `toggle`, `solo-mode` | [`mix()`], [`Mix`] | `out` closed, or nothing to read and no `Mix` handle left |
@@ -39,11 +39,11 @@ mod mult;
 mod pub_;
 mod split;
 
-pub use merge::merge;
+pub use merge::{merge, merge_with_buffer};
 pub use mix::{mix, Mix, SoloMode, Toggle};
 pub use mult::{mult, Mult};
 pub use pub_::{pub_, pub_with_buffers, Pub};
-pub use split::split;
+pub use split::{split, split_with_buffers};
 
 use std::future::Future;
 

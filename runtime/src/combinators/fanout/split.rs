@@ -9,8 +9,9 @@ use super::{current_runtime, spawn_loop};
 /// true and `f` the others, each in `ch`'s order. Both close when `ch`
 /// closes (after the values already taken are delivered).
 ///
-/// `t` has a buffer of `t_buf` values and `f` of `f_buf` (`0`:
-/// unbuffered). One go block reads `ch`, calls `pred` and waits until the
+/// Both outputs are unbuffered, as core.async's `(split p ch)`;
+/// [`split_with_buffers`] gives them buffers. One go block reads `ch`,
+/// calls `pred` and waits until the
 /// chosen output takes the value before reading the next, so a slow
 /// consumer of one side also holds back the other side once its buffer is
 /// full.
@@ -35,7 +36,7 @@ use super::{current_runtime, spawn_loop};
 ///
 /// parkway::Runtime::new().unwrap().block_on(async {
 ///     let (tx, rx) = chan::bounded(8);
-///     let (evens, odds) = parkway::split(|v: &u32| v % 2 == 0, rx, 8, 8);
+///     let (evens, odds) = parkway::split_with_buffers(|v: &u32| v % 2 == 0, rx, 8, 8);
 ///     for v in 1..=6 {
 ///         tx.send(v).await.unwrap();
 ///     }
@@ -50,6 +51,20 @@ use super::{current_runtime, spawn_loop};
 /// ```
 #[track_caller]
 pub fn split<T: Send + 'static>(
+    pred: impl Fn(&T) -> bool + Send + 'static,
+    ch: Receiver<T>,
+) -> (Receiver<T>, Receiver<T>) {
+    split_with_buffers(pred, ch, 0, 0)
+}
+
+/// [`split`] with output buffers of `t_buf` and `f_buf` values (core.async's
+/// `(split p ch t-buf f-buf)`; `0`: unbuffered).
+///
+/// # Panics
+///
+/// Outside a runtime (see [`split`]).
+#[track_caller]
+pub fn split_with_buffers<T: Send + 'static>(
     pred: impl Fn(&T) -> bool + Send + 'static,
     ch: Receiver<T>,
     t_buf: usize,
