@@ -51,7 +51,9 @@ pub const DEFAULT_KEEP_ALIVE: Duration = Duration::from_secs(10);
 /// How a [`BlockingPool`] is set up.
 #[derive(Clone)]
 pub struct PoolConfig {
-    /// At most this many threads at once (at least 1).
+    /// At most this many threads at once (at least 1). Jobs beyond it
+    /// queue, so jobs must not wait for later jobs of the same pool when
+    /// the limit could be reached (they would wait forever).
     pub max_threads: usize,
     /// An idle thread exits after this long without work.
     pub keep_alive: Duration,

@@ -224,6 +224,13 @@ impl Builder {
     /// [`pipeline_blocking`](crate::pipeline_blocking) run their work on.
     /// Past it, blocking work queues (first in, first out) until a thread is
     /// free. [`build`](Builder::build) refuses zero.
+    ///
+    /// Queued work waits for a thread to finish its job, so blocking work
+    /// must not wait for other blocking work of the same pool (a `join` of
+    /// a `thread` inside a `thread`, a job waiting on a channel another job
+    /// feeds) when the limit could be reached: with every thread waiting,
+    /// the work they wait for never starts, and go-check cannot see it (as
+    /// with tokio's `spawn_blocking`).
     pub fn max_blocking_threads(mut self, n: usize) -> Builder {
         self.config.max_blocking_threads = n;
         self

@@ -173,6 +173,12 @@ impl<U: Send + 'static> Pipeline<U> {
     /// Sets what a failing item produces: `handler` gets the item's
     /// [`JoinError`] and returns the output to deliver in its place, or
     /// `None` for nothing. See [Errors in items](Pipeline#errors-in-items).
+    ///
+    /// The handler runs where the item ran: on a go worker for
+    /// [`run`](Pipeline::run) and [`run_async`](Pipeline::run_async) (so
+    /// it must not block: no `send_blocking`, which go-check flags), on a
+    /// blocking-pool thread for [`run_blocking`](Pipeline::run_blocking).
+    /// A handler that panics produces nothing for the item.
     pub fn on_error(
         mut self,
         handler: impl Fn(JoinError) -> Option<U> + Send + Sync + 'static,
@@ -512,6 +518,14 @@ impl<U: Send + 'static> Pipeline<U> {
 /// slots and a go block each, whatever the input, so a very large `n`
 /// costs memory and set-up time before the first item. Pick `n` near the
 /// number of cores.
+///
+/// It reads ahead: with a slow consumer it takes up to about
+/// `2 × LANE_CAPACITY + 1` values per lane from `from` before waiting
+/// (core.async's pipeline about 2 in all per unit of `n`), which is what
+/// lets each lane move values in runs (with lanes of 4 instead of 16 it
+/// measured about half the throughput). Those values are dropped if `to`
+/// closes. [`pipeline_blocking`] and [`pipeline_async`] read ahead only
+/// about `n`.
 ///
 /// # Panics
 ///
