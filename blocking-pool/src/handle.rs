@@ -51,7 +51,8 @@ use crate::error::{Id, JoinError, Origin};
 /// [`is_panic`](JoinError::is_panic) is true. A job that never runs (its
 /// pool shut down first, or the OS refused a thread and the pool had none)
 /// gives an error saying so. Dropping the handle detaches the job: it still
-/// runs to the end, and its result is dropped. A running job cannot be
+/// runs to the end, and its result is dropped. [`abort`](BlockingHandle::abort)
+/// cancels a job no thread has started yet; a running job cannot be
 /// cancelled (a thread cannot be interrupted safely), as with tokio's
 /// `spawn_blocking`.
 pub struct BlockingHandle<T> {
@@ -65,6 +66,8 @@ pub struct BlockingHandle<T> {
 struct Cell<T> {
     /// The job's state.
     state: Mutex<State<T>>,
+    /// Set by `abort`: a job not started yet does not run.
+    aborted: std::sync::atomic::AtomicBool,
 }
 
 /// A job's state.
@@ -152,6 +155,14 @@ impl<T> Completer<T> {
     /// Runs `f` and completes the cell with its output, or with a
     /// `JoinError` carrying its panic.
     pub(crate) fn run(mut self, f: impl FnOnce() -> T) {
+        let aborted = self
+            .cell
+            .as_ref()
+            .is_some_and(|c| c.aborted.load(std::sync::atomic::Ordering::Acquire));
+        if aborted {
+            // Dropping the completer completes the handle as cancelled.
+            return;
+        }
         let result = panic::catch_unwind(AssertUnwindSafe(f)).map_err(|payload| {
             JoinError::new_panic(Origin::Blocking, self.id, None, self.location, payload)
         });
@@ -181,6 +192,7 @@ impl<T> Drop for Completer<T> {
 pub(crate) fn pair<T>(location: &'static Location<'static>) -> (BlockingHandle<T>, Completer<T>) {
     let cell = Arc::new(Cell {
         state: Mutex::new(State::Running(Waiter::Nobody)),
+        aborted: std::sync::atomic::AtomicBool::new(false),
     });
     let id = Id::next();
     let completer = Completer {
@@ -203,6 +215,17 @@ impl<T> BlockingHandle<T> {
     /// The job's id (the one its [`JoinError`] carries).
     pub fn id(&self) -> Id {
         self.id
+    }
+
+    /// Cancels the job if no thread has started it yet: it then never runs,
+    /// and the handle gives a [`JoinError`] with
+    /// [`is_cancelled`](JoinError::is_cancelled). A job already running runs
+    /// to its end (a thread cannot be interrupted safely), as with tokio's
+    /// `spawn_blocking`. The handle stays usable.
+    pub fn abort(&self) {
+        self.cell
+            .aborted
+            .store(true, std::sync::atomic::Ordering::Release);
     }
 
     /// Whether the job has finished (or will never run). A moment's

@@ -220,3 +220,29 @@ fn dropping_the_handle_detaches_the_job() {
     drop(p.spawn(move || tx.send(9).unwrap()));
     assert_eq!(rx.recv_timeout(Duration::from_secs(10)).unwrap(), 9);
 }
+
+#[test]
+fn abort_cancels_a_job_not_started_yet_and_not_a_running_one() {
+    let p = pool(1);
+    let (go_tx, go_rx) = mpsc::channel::<()>();
+    let (started_tx, started_rx) = mpsc::channel::<()>();
+    let running = p.spawn(move || {
+        started_tx.send(()).unwrap();
+        go_rx.recv().unwrap();
+        "ran"
+    });
+    started_rx.recv().unwrap();
+    let ran = Arc::new(AtomicUsize::new(0));
+    let r = Arc::clone(&ran);
+    // Queued behind the one busy thread.
+    let queued = p.spawn(move || {
+        r.fetch_add(1, Ordering::SeqCst);
+    });
+    queued.abort();
+    running.abort(); // too late: it runs on
+    go_tx.send(()).unwrap();
+    assert_eq!(running.join().unwrap(), "ran");
+    let err = queued.join().unwrap_err();
+    assert!(err.is_cancelled(), "{err}");
+    assert_eq!(ran.load(Ordering::SeqCst), 0, "an aborted job never runs");
+}
