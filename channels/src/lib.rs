@@ -77,6 +77,7 @@
 
 mod buffer;
 mod chan;
+mod destination;
 mod error;
 #[doc(hidden)]
 pub mod macros;
@@ -88,6 +89,7 @@ mod sync;
 pub mod transform;
 mod waiter;
 
+pub use destination::Destination;
 pub use error::{PutError, SendError, TakeError, TryRecvError, TrySendError};
 pub use receiver::{Receiver, RecvFuture};
 pub use select::{Select, SelectFuture};

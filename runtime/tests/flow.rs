@@ -124,3 +124,34 @@ fn reduce_and_into_return_once_the_channel_closes() {
         });
     });
 }
+
+/// A transform channel's sender is a destination like a plain one: core.async's
+/// `(pipeline n (chan 10 xf) ..)` and `(onto-chan! (chan 1 xf) coll)`.
+#[test]
+fn transform_channels_are_destinations_for_pipe_onto_chan_and_pipelines() {
+    use parkway::chan::transform::{filter, map, partition_all, Buffer};
+    watchdog(|| {
+        let rt = runtime(2);
+        rt.block_on(async {
+            // onto_chan into a transform channel: the flush comes at close.
+            let (tx, rx) = parkway::chan::with_transform(Buffer::Bounded(4), partition_all(3));
+            parkway::onto_chan(tx, 1..=7, true);
+            let got = parkway::into(Vec::new(), rx).await;
+            assert_eq!(got, vec![vec![1, 2, 3], vec![4, 5, 6], vec![7]]);
+
+            // pipe from a plain channel into one.
+            let (in_tx, in_rx) = chan::bounded(4);
+            let (tx, rx) =
+                parkway::chan::with_transform(Buffer::Bounded(4), filter(|x: &u32| x % 2 == 0));
+            let done = parkway::pipe(in_rx, tx, true);
+            parkway::onto_chan(in_tx, 0..10u32, true);
+            assert_eq!(parkway::into(Vec::new(), rx).await, [0, 2, 4, 6, 8]);
+            assert_eq!(done.await.unwrap(), None);
+
+            // A pipeline's output.
+            let (tx, rx) = parkway::chan::with_transform(Buffer::Bounded(8), map(|x: u64| x * 10));
+            parkway::pipeline(3, tx, |x: u64| Some(x + 1), parkway::to_chan(0..5u64), true);
+            assert_eq!(parkway::into(Vec::new(), rx).await, [10, 20, 30, 40, 50]);
+        });
+    });
+}

@@ -5,7 +5,7 @@
 use std::panic::Location;
 use std::sync::Arc;
 
-use crate::chan::{self, Receiver, SendError, Sender};
+use crate::chan::{self, Destination, Receiver, SendError};
 use crate::context;
 use crate::task::JoinHandle;
 
@@ -39,7 +39,7 @@ where
 /// core.async's `pipe`.
 ///
 /// When `from` closes, `to` is closed too if `close` is true. (With
-/// `close` false, `to` stays open only while some other [`Sender`] of it
+/// `close` false, `to` stays open only while some other [`Sender`](crate::chan::Sender) of it
 /// lives: a channel closes when its last sender is dropped.) If `to`
 /// closes first, the pipe stops taking from `from`, and the value `to`
 /// refused is handed back: the returned handle resolves to `Some(value)`
@@ -67,7 +67,7 @@ where
 #[track_caller]
 pub fn pipe<T: Send + 'static>(
     from: Receiver<T>,
-    to: Sender<T>,
+    to: impl Destination<T>,
     close: bool,
 ) -> JoinHandle<Option<T>> {
     spawn_named("parkway::pipe", async move {
@@ -86,7 +86,7 @@ pub fn pipe<T: Send + 'static>(
 /// Sends every item of `iter` onto `ch` in a background go block, waiting
 /// for room as needed, as core.async's `onto-chan!`. Closes `ch` afterwards
 /// if `close` is true (with `close` false, it stays open only while some
-/// other [`Sender`] of it lives).
+/// other [`Sender`](crate::chan::Sender) of it lives).
 ///
 /// The handle resolves to `Ok(())` once every item was sent, or to the
 /// [`SendError`] holding the first item `ch` refused because it closed (the
@@ -113,7 +113,7 @@ pub fn pipe<T: Send + 'static>(
 /// ```
 #[track_caller]
 pub fn onto_chan<I>(
-    ch: Sender<I::Item>,
+    ch: impl Destination<I::Item>,
     iter: I,
     close: bool,
 ) -> JoinHandle<Result<(), SendError<I::Item>>>

@@ -42,7 +42,7 @@ use parkway_blocking_pool::{Id, Origin};
 use parkway_channels::oneshot;
 
 use super::flow::spawn_at;
-use crate::chan::{self, Receiver, Sender, TryRecvError, TrySendError};
+use crate::chan::{self, Destination, Receiver, Sender, TryRecvError, TrySendError};
 use crate::task::{JoinError, JoinHandle};
 
 /// How many inputs, and how many results, each lane of `pipeline` buffers:
@@ -69,6 +69,12 @@ type Handler<U> = Arc<dyn Fn(JoinError) -> Option<U> + Send + Sync + 'static>;
 /// [`Sender`] of its own, sends zero or more outputs on it, and signals the
 /// item done by dropping (or closing) it, typically from a go block or a
 /// callback it starts.
+///
+/// # The output
+///
+/// `to` is any [`Destination`]: a plain [`Sender`], or the
+/// [`TransformSender`](crate::chan::TransformSender) of a transform channel
+/// (core.async's `(pipeline n (chan 10 xf) ..)`).
 ///
 /// # Errors in items
 ///
@@ -194,7 +200,7 @@ impl<U: Send + 'static> Pipeline<U> {
     ///
     /// Outside a runtime (see [`go`](crate::go)).
     #[track_caller]
-    pub fn run<T, R, F>(self, to: Sender<U>, f: F, from: Receiver<T>) -> JoinHandle<()>
+    pub fn run<T, R, F>(self, to: impl Destination<U>, f: F, from: Receiver<T>) -> JoinHandle<()>
     where
         T: Send + 'static,
         R: IntoIterator<Item = U>,
@@ -319,7 +325,12 @@ impl<U: Send + 'static> Pipeline<U> {
     ///
     /// Outside a runtime (see [`go`](crate::go)).
     #[track_caller]
-    pub fn run_blocking<T, R, F>(self, to: Sender<U>, f: F, from: Receiver<T>) -> JoinHandle<()>
+    pub fn run_blocking<T, R, F>(
+        self,
+        to: impl Destination<U>,
+        f: F,
+        from: Receiver<T>,
+    ) -> JoinHandle<()>
     where
         T: Send + 'static,
         R: IntoIterator<Item = U>,
@@ -415,7 +426,12 @@ impl<U: Send + 'static> Pipeline<U> {
     ///
     /// Outside a runtime (see [`go`](crate::go)).
     #[track_caller]
-    pub fn run_async<T, F>(self, to: Sender<U>, af: F, from: Receiver<T>) -> JoinHandle<()>
+    pub fn run_async<T, F>(
+        self,
+        to: impl Destination<U>,
+        af: F,
+        from: Receiver<T>,
+    ) -> JoinHandle<()>
     where
         T: Send + 'static,
         F: Fn(T, Sender<U>) + Send + Sync + 'static,
@@ -543,7 +559,7 @@ impl<U: Send + 'static> Pipeline<U> {
 #[track_caller]
 pub fn pipeline<T, U, R, F>(
     n: usize,
-    to: Sender<U>,
+    to: impl Destination<U>,
     f: F,
     from: Receiver<T>,
     close: bool,
@@ -589,7 +605,7 @@ where
 #[track_caller]
 pub fn pipeline_blocking<T, U, R, F>(
     n: usize,
-    to: Sender<U>,
+    to: impl Destination<U>,
     f: F,
     from: Receiver<T>,
     close: bool,
@@ -641,7 +657,7 @@ where
 #[track_caller]
 pub fn pipeline_async<T, U, F>(
     n: usize,
-    to: Sender<U>,
+    to: impl Destination<U>,
     af: F,
     from: Receiver<T>,
     close: bool,
@@ -728,7 +744,7 @@ impl<U> Batch<U> {
 }
 
 /// Sends a batch to `to`, in order; `Err` once `to` refuses (closed).
-async fn deliver<U>(to: &Sender<U>, batch: Batch<U>) -> Result<(), ()> {
+async fn deliver<U>(to: &impl Destination<U>, batch: Batch<U>) -> Result<(), ()> {
     match batch {
         // Nothing to send, but a closed `to` still stops the pipeline.
         Batch::Zero | Batch::End if to.is_closed() => Err(()),
