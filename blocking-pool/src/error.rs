@@ -97,6 +97,8 @@ pub struct JoinError {
 enum Repr {
     /// Aborted, or dropped by runtime shutdown.
     Cancelled,
+    /// A blocking job `BlockingHandle::abort` cancelled before it started.
+    Aborted,
     /// The future panicked.
     Panic {
         /// The panic's message (from a `&str` or `String` payload).
@@ -155,6 +157,11 @@ impl JoinError {
         JoinError::new(Repr::Stalled(elapsed), Origin::Task, id, name, location)
     }
 
+    /// The error of a blocking job `abort` cancelled before it started.
+    pub(crate) fn aborted(id: Id, location: &'static Location<'static>) -> JoinError {
+        JoinError::new(Repr::Aborted, Origin::Blocking, id, None, location)
+    }
+
     /// The error of a blocking job no thread could run.
     pub(crate) fn spawn_failed(
         id: Id,
@@ -189,10 +196,11 @@ impl JoinError {
 
     /// Whether the task was cancelled: a go block by `JoinHandle::abort`,
     /// by runtime shutdown, or because it was spawned while the runtime shut
-    /// down; a blocking job because its pool shut down before a thread took
-    /// it.
+    /// down; a blocking job by `BlockingHandle::abort` before it started, or
+    /// because its pool shut down before a thread took it (`Display` says
+    /// which).
     pub fn is_cancelled(&self) -> bool {
-        matches!(self.repr, Repr::Cancelled)
+        matches!(self.repr, Repr::Cancelled | Repr::Aborted)
     }
 
     /// Whether the task panicked.
@@ -302,6 +310,7 @@ impl fmt::Display for JoinError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         self.describe_task(f)?;
         match &self.repr {
+            Repr::Aborted => write!(f, " was cancelled by `abort()` before it started"),
             Repr::Cancelled => match self.origin {
                 Origin::Task => write!(f, " was cancelled"),
                 Origin::Blocking => {
@@ -326,6 +335,7 @@ impl fmt::Debug for JoinError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let kind = match &self.repr {
             Repr::Cancelled => "Cancelled".to_string(),
+            Repr::Aborted => "Aborted".to_string(),
             Repr::Panic { message, .. } => format!("Panic({message:?})"),
             Repr::Stalled(d) => format!("Stalled({d:?})"),
             Repr::SpawnFailed(e) => format!("SpawnFailed({e})"),

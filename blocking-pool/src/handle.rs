@@ -160,7 +160,9 @@ impl<T> Completer<T> {
             .as_ref()
             .is_some_and(|c| c.aborted.load(std::sync::atomic::Ordering::Acquire));
         if aborted {
-            // Dropping the completer completes the handle as cancelled.
+            if let Some(cell) = self.cell.take() {
+                cell.complete(Err(JoinError::aborted(self.id, self.location)));
+            }
             return;
         }
         let result = panic::catch_unwind(AssertUnwindSafe(f)).map_err(|payload| {
@@ -221,7 +223,9 @@ impl<T> BlockingHandle<T> {
     /// and the handle gives a [`JoinError`] with
     /// [`is_cancelled`](JoinError::is_cancelled). A job already running runs
     /// to its end (a thread cannot be interrupted safely), as with tokio's
-    /// `spawn_blocking`. The handle stays usable.
+    /// `spawn_blocking`. The handle stays usable; it completes when a thread
+    /// would have started the job (or at the pool's shutdown), so in a busy
+    /// pool that can take until a thread frees up.
     pub fn abort(&self) {
         self.cell
             .aborted

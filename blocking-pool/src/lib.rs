@@ -71,6 +71,12 @@ pub mod loom_handle {
     /// A job's completer: run it (or drop it) to complete the handle.
     pub struct Job<T>(Completer<T>);
 
+    impl<T> std::fmt::Debug for Job<T> {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("Job")
+        }
+    }
+
     impl<T> Job<T> {
         /// Runs `f` as the job and completes the handle with its result.
         pub fn run(self, f: impl FnOnce() -> T) {

@@ -34,6 +34,7 @@ thread_local! {
     /// On a pool thread, the address of its pool's `Inner` (0 elsewhere):
     /// `shutdown` called from a job does not wait for its own thread.
     static POOL_OF_THREAD: Cell<usize> = const { Cell::new(0) };
+    static IN_SHUTDOWN: Cell<bool> = const { Cell::new(false) };
 }
 
 /// A unit of blocking work.
@@ -178,6 +179,10 @@ struct State {
     /// hook): `shutdown` does not wait for them, as each exits only after
     /// its own call returns.
     shutting_from_inside: usize,
+    /// The threads' handles (finished ones are pruned as new ones start):
+    /// `shutdown` from outside the pool joins them, so it returns only once
+    /// the threads are gone, thread-local destructors included.
+    handles: Vec<thread::JoinHandle<()>>,
 }
 
 impl BlockingPool {
@@ -242,7 +247,9 @@ impl BlockingPool {
         }
         let pool = Arc::clone(inner);
         match builder.spawn(move || pool.run_thread()) {
-            Ok(_) => {
+            Ok(handle) => {
+                state.handles.retain(|h| !h.is_finished());
+                state.handles.push(handle);
                 state.threads += 1;
                 state.alive += 1;
                 Ok(())
@@ -344,10 +351,11 @@ impl BlockingPool {
         // at once each leave all of them out.
         let own = Arc::as_ptr(inner) as usize;
         let inside = POOL_OF_THREAD.try_with(Cell::get) == Ok(own);
+        let counted = inside && !IN_SHUTDOWN.try_with(|c| c.replace(true)).unwrap_or(true);
         let queued = {
             let mut state = inner.lock();
             state.shutdown = true;
-            state.shutting_from_inside += usize::from(inside);
+            state.shutting_from_inside += usize::from(counted);
             std::mem::take(&mut state.queue)
         };
         /// Counts this call out again however it returns.
@@ -355,13 +363,16 @@ impl BlockingPool {
         impl Drop for Inside<'_> {
             fn drop(&mut self) {
                 if self.1 {
+                    let _ = IN_SHUTDOWN.try_with(|c| c.set(false));
                     self.0.lock().shutting_from_inside -= 1;
                     self.0.exited.notify_all();
                 }
             }
         }
-        let _inside = Inside(inner, inside);
+        let _inside = Inside(inner, counted);
         inner.work.notify_all();
+        // Other pool threads inside `shutdown` no longer wait for this one.
+        inner.exited.notify_all();
         // Dropped outside the lock, one by one: a job's drop may run user
         // code, and a panic there must neither escape `shutdown` (it would
         // skip the wait for running jobs) nor stop the other drops.
@@ -374,7 +385,6 @@ impl BlockingPool {
                 let _ = panic::catch_unwind(AssertUnwindSafe(move || drop(payload)));
             }
         }
-        inner.exited.notify_all();
         let deadline = Instant::now().checked_add(timeout);
         let mut state = inner.lock();
         // From outside the pool every thread is waited for; from inside,
@@ -396,7 +406,30 @@ impl BlockingPool {
                 }
             }
         }
-        true
+        if inside {
+            // Pool threads cannot join their pool's threads (their own among
+            // them); counted out is as far as they can see.
+            return true;
+        }
+        // Counted out, each thread has still to run its thread-local
+        // destructors: join them, within the deadline.
+        let handles = std::mem::take(&mut state.handles);
+        drop(state);
+        let mut all = true;
+        for handle in handles {
+            while !handle.is_finished() {
+                if deadline.is_some_and(|d| Instant::now() >= d) {
+                    break;
+                }
+                thread::sleep(Duration::from_millis(1));
+            }
+            if handle.is_finished() {
+                let _ = handle.join();
+            } else {
+                all = false; // detached: it ends by itself
+            }
+        }
+        all
     }
 
     /// Whether [`shutdown`](Self::shutdown) was called.

@@ -272,10 +272,8 @@ impl Runtime {
                 let _ = t.join();
             }
         }
-        {
-            let _enter = context::enter(self.handle.clone());
-            shared.finish_shutdown();
-        }
+        let _enter = context::enter(self.handle.clone());
+        shared.finish_shutdown();
         // Blocking work last, as tokio does: the go blocks awaiting it are
         // gone; queued jobs are dropped (their handles report a
         // cancellation) and running ones are waited for, up to the deadline.

@@ -581,7 +581,15 @@ fn a_dead_worker_is_reported_not_taken_for_the_end() {
                     );
                     parkway::sleep(Duration::from_millis(5)).await;
                 }
-                // The end of the input reaches the pipeline after the loss.
+                // More input after the loss: the dead lane's next item cannot
+                // be processed (an end of input right after the failure
+                // would lose nothing, and is rightly not reported).
+                for x in 10..20u64 {
+                    let sent = parkway::with_timeout(Duration::from_secs(10), in_tx.send(x)).await;
+                    if !matches!(sent, Ok(Ok(()))) {
+                        break; // the pipeline let go of `from`
+                    }
+                }
                 drop(in_tx);
                 while let Ok(Some(v)) =
                     parkway::with_timeout(Duration::from_secs(10), rx.recv()).await

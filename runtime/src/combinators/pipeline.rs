@@ -35,6 +35,7 @@
 //! (a few per lane, or `n` slots) are dropped.
 
 use std::fmt;
+use std::marker::PhantomData;
 use std::panic::{self, AssertUnwindSafe, Location};
 use std::sync::Arc;
 
@@ -216,13 +217,17 @@ impl<U: Send + 'static> Pipeline<U> {
             // One at a time: one go block does it all, in order.
             let close = self.close;
             return spawn_at("parkway::pipeline", location, async move {
+                // Closes `to` however this go block ends (strict go-check
+                // failing a stalled `f` included), as the wider pipelines do.
+                let to = CloseOnDrop {
+                    to,
+                    close,
+                    _items: PhantomData,
+                };
                 while let Some(v) = from.recv().await {
-                    if deliver(&to, items.run(v)).await.is_err() {
+                    if deliver(&to.to, items.run(v)).await.is_err() {
                         return;
                     }
-                }
-                if close {
-                    to.close();
                 }
             });
         }
@@ -280,34 +285,40 @@ impl<U: Send + 'static> Pipeline<U> {
         });
         let close = self.close;
         spawn_at("parkway::pipeline collector", location, async move {
-            let _stop = stop_tx;
+            let stop = stop_tx;
             let mut lane = 0;
             let mut item: u64 = 0;
-            loop {
+            let ended = loop {
                 match outputs[lane].recv().await {
-                    Some(Batch::End) => break,
+                    Some(Batch::End) => break true,
                     Some(batch) => {
                         if deliver(&to, batch).await.is_err() {
                             return;
                         }
                     }
                     // Closed without the end marker: abandoned.
-                    None => break,
+                    None => break false,
                 }
                 item += 1;
                 lane = if lane + 1 == n { 0 } else { lane + 1 };
-            }
+            };
+            // Let the dispatcher go (it may be waiting on an idle `from`),
+            // so every worker ends: lanes closed, or end markers.
+            drop(stop);
             drop(outputs);
-            // Every worker ends now (end markers, or lanes closed); one that
-            // died means outputs were lost, whatever this lane said.
+            if close {
+                to.close();
+            }
+            if ended {
+                // Every output was delivered: a worker failed after
+                // finishing its lane (go-check reported it) lost nothing.
+                return;
+            }
             let mut failure = None;
             for worker in workers {
                 if let Err(e) = worker.await {
                     failure.get_or_insert(e);
                 }
-            }
-            if close {
-                to.close();
             }
             if let Some(e) = failure {
                 panic!(
@@ -701,6 +712,24 @@ async fn forward<V: Send>(to: &Sender<V>, v: V, stop: &Receiver<()>) -> bool {
         priority;
         recv(stop) -> _ => false,
         send(to, v) -> r => r.is_ok(),
+    }
+}
+
+/// Closes its destination when dropped, if `close`.
+struct CloseOnDrop<D: Destination<U>, U> {
+    /// The destination.
+    to: D,
+    /// Whether to close it.
+    close: bool,
+    /// The item type.
+    _items: PhantomData<fn(U)>,
+}
+
+impl<D: Destination<U>, U> Drop for CloseOnDrop<D, U> {
+    fn drop(&mut self) {
+        if self.close {
+            self.to.close();
+        }
     }
 }
 
