@@ -3,37 +3,10 @@
 //! (async functions).
 
 use std::panic::Location;
-use std::sync::Arc;
 
+use super::{current_runtime, spawn_at};
 use crate::chan::{self, Destination, Receiver, SendError};
-use crate::context;
 use crate::task::JoinHandle;
-
-/// Spawns a go block of a combinator, named after it, on the current
-/// runtime.
-#[track_caller]
-pub(crate) fn spawn_named<F>(name: &'static str, future: F) -> JoinHandle<F::Output>
-where
-    F: std::future::Future + Send + 'static,
-    F::Output: Send + 'static,
-{
-    spawn_at(name, Location::caller(), future)
-}
-
-/// [`spawn_named`] with an explicit spawn location (the user's call site,
-/// for go blocks spawned from inside closures, where `#[track_caller]`
-/// does not reach).
-pub(crate) fn spawn_at<F>(
-    name: &'static str,
-    location: &'static Location<'static>,
-    future: F,
-) -> JoinHandle<F::Output>
-where
-    F: std::future::Future + Send + 'static,
-    F::Output: Send + 'static,
-{
-    context::spawn_current(future, Some(Arc::from(name)), location)
-}
 
 /// Moves every value from `from` to `to` in a background go block, as
 /// core.async's `pipe`.
@@ -70,7 +43,8 @@ pub fn pipe<T: Send + 'static>(
     to: impl Destination<T>,
     close: bool,
 ) -> JoinHandle<Option<T>> {
-    spawn_named("parkway::pipe", async move {
+    let rt = current_runtime("pipe");
+    spawn_at(&rt, "parkway::pipe", Location::caller(), async move {
         while let Some(v) = from.recv().await {
             if let Err(SendError(v)) = to.send(v).await {
                 return Some(v);
@@ -122,7 +96,8 @@ where
     I::IntoIter: Send,
     I::Item: Send + 'static,
 {
-    spawn_named("parkway::onto_chan", async move {
+    let rt = current_runtime("onto_chan");
+    spawn_at(&rt, "parkway::onto_chan", Location::caller(), async move {
         for v in iter {
             ch.send(v).await?;
         }

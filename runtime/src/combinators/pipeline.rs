@@ -42,7 +42,7 @@ use std::sync::Arc;
 use parkway_blocking_pool::{Id, Origin};
 use parkway_channels::oneshot;
 
-use super::flow::spawn_at;
+use super::{current_runtime, spawn_at};
 use crate::chan::{self, Destination, Receiver, Sender, TryRecvError, TrySendError};
 use crate::task::{JoinError, JoinHandle};
 
@@ -207,6 +207,7 @@ impl<U: Send + 'static> Pipeline<U> {
         R: IntoIterator<Item = U>,
         F: Fn(T) -> R + Send + Sync + 'static,
     {
+        let rt = current_runtime("pipeline");
         let location = self.location;
         let items = Items {
             f: Arc::new(f),
@@ -216,7 +217,7 @@ impl<U: Send + 'static> Pipeline<U> {
         if self.n == 1 {
             // One at a time: one go block does it all, in order.
             let close = self.close;
-            return spawn_at("parkway::pipeline", location, async move {
+            return spawn_at(&rt, "parkway::pipeline", location, async move {
                 // Closes `to` however this go block ends (strict go-check
                 // failing a stalled `f` included), as the wider pipelines do.
                 let to = CloseOnDrop {
@@ -242,29 +243,34 @@ impl<U: Send + 'static> Pipeline<U> {
             let (in_tx, in_rx) = chan::bounded::<Option<T>>(LANE_CAPACITY);
             let (out_tx, out_rx) = chan::bounded::<Batch<U>>(LANE_CAPACITY);
             let items = items.clone();
-            workers.push(spawn_at("parkway::pipeline worker", location, async move {
-                loop {
-                    match in_rx.recv().await {
-                        Some(Some(v)) => {
-                            if out_tx.send(items.run(v)).await.is_err() {
+            workers.push(spawn_at(
+                &rt,
+                "parkway::pipeline worker",
+                location,
+                async move {
+                    loop {
+                        match in_rx.recv().await {
+                            Some(Some(v)) => {
+                                if out_tx.send(items.run(v)).await.is_err() {
+                                    return;
+                                }
+                            }
+                            // The end of the input: pass the marker on.
+                            Some(None) => {
+                                let _ = out_tx.send(Batch::End).await;
                                 return;
                             }
+                            // Abandoned: the collector sees the lane close
+                            // without a marker.
+                            None => return,
                         }
-                        // The end of the input: pass the marker on.
-                        Some(None) => {
-                            let _ = out_tx.send(Batch::End).await;
-                            return;
-                        }
-                        // Abandoned: the collector sees the lane close
-                        // without a marker.
-                        None => return,
                     }
-                }
-            }));
+                },
+            ));
             inputs.push(in_tx);
             outputs.push(out_rx);
         }
-        spawn_at("parkway::pipeline dispatcher", location, async move {
+        spawn_at(&rt, "parkway::pipeline dispatcher", location, async move {
             let mut lane = 0;
             while let Some(v) = next_input(&from, &stop_rx).await {
                 if !forward(&inputs[lane], Some(v), &stop_rx).await {
@@ -284,7 +290,7 @@ impl<U: Send + 'static> Pipeline<U> {
             }
         });
         let close = self.close;
-        spawn_at("parkway::pipeline collector", location, async move {
+        spawn_at(&rt, "parkway::pipeline collector", location, async move {
             let stop = stop_tx;
             let mut lane = 0;
             let mut item: u64 = 0;
@@ -347,6 +353,7 @@ impl<U: Send + 'static> Pipeline<U> {
         R: IntoIterator<Item = U>,
         F: Fn(T) -> R + Send + Sync + 'static,
     {
+        let rt = current_runtime("pipeline_blocking");
         let location = self.location;
         let items = Items {
             f: Arc::new(f),
@@ -362,26 +369,32 @@ impl<U: Send + 'static> Pipeline<U> {
         for _ in 0..n {
             let jobs_rx = jobs_rx.clone();
             let items = items.clone();
-            spawn_at("parkway::pipeline_blocking worker", location, async move {
-                while let Some((v, slot)) = jobs_rx.recv().await {
-                    let job = items.clone();
-                    // One pool job per item: a worker never holds a pool
-                    // thread while it waits, so a pool smaller than `n`
-                    // cannot deadlock the pipeline.
-                    let batch = match crate::thread(move || job.run(v)).await {
-                        Ok(batch) => batch,
-                        // `run` catches the item's panics; this is a job the
-                        // pool never ran (the runtime is shutting down) or
-                        // could not start a thread for.
-                        Err(e) => Batch::from_option(handle_error(items.on_error.as_ref(), e)),
-                    };
-                    // The collector gone: the batch goes with the slot.
-                    let _ = slot.send(batch);
-                }
-            });
+            spawn_at(
+                &rt,
+                "parkway::pipeline_blocking worker",
+                location,
+                async move {
+                    while let Some((v, slot)) = jobs_rx.recv().await {
+                        let job = items.clone();
+                        // One pool job per item: a worker never holds a pool
+                        // thread while it waits, so a pool smaller than `n`
+                        // cannot deadlock the pipeline.
+                        let batch = match crate::thread(move || job.run(v)).await {
+                            Ok(batch) => batch,
+                            // `run` catches the item's panics; this is a job the
+                            // pool never ran (the runtime is shutting down) or
+                            // could not start a thread for.
+                            Err(e) => Batch::from_option(handle_error(items.on_error.as_ref(), e)),
+                        };
+                        // The collector gone: the batch goes with the slot.
+                        let _ = slot.send(batch);
+                    }
+                },
+            );
         }
         drop(jobs_rx);
         spawn_at(
+            &rt,
             "parkway::pipeline_blocking dispatcher",
             location,
             async move {
@@ -397,6 +410,7 @@ impl<U: Send + 'static> Pipeline<U> {
         );
         let close = self.close;
         spawn_at(
+            &rt,
             "parkway::pipeline_blocking collector",
             location,
             async move {
@@ -447,6 +461,7 @@ impl<U: Send + 'static> Pipeline<U> {
         T: Send + 'static,
         F: Fn(T, Sender<U>) + Send + Sync + 'static,
     {
+        let rt = current_runtime("pipeline_async");
         let n = self.n;
         let location = self.location;
         let (stop_tx, stop_rx) = chan::bounded::<()>(1);
@@ -461,70 +476,80 @@ impl<U: Send + 'static> Pipeline<U> {
         // (`af` stalling it under strict go-check, say).
         let (queue_tx, queue_rx) = chan::bounded::<Option<Receiver<U>>>(n + 1);
         let on_error = self.on_error;
-        spawn_at("parkway::pipeline_async dispatcher", location, async move {
-            loop {
-                // A token first: at most n items at work.
-                if token_rx.recv().await.is_none() {
-                    return;
-                }
-                let Some(v) = next_input(&from, &stop_rx).await else {
-                    if !stop_rx.is_closed() {
-                        let _ = queue_tx.send(None).await;
+        spawn_at(
+            &rt,
+            "parkway::pipeline_async dispatcher",
+            location,
+            async move {
+                loop {
+                    // A token first: at most n items at work.
+                    if token_rx.recv().await.is_none() {
+                        return;
                     }
-                    return;
-                };
-                let (tx, rx) = chan::bounded(1);
-                let results = match panic::catch_unwind(AssertUnwindSafe(|| af(v, tx))) {
-                    Ok(()) => rx,
-                    Err(payload) => {
-                        let err = item_error(location, payload);
-                        let (tx, replacement) = chan::bounded(1);
-                        if let Some(u) = handle_error(on_error.as_ref(), err) {
-                            let _ = tx.try_send(u);
+                    let Some(v) = next_input(&from, &stop_rx).await else {
+                        if !stop_rx.is_closed() {
+                            let _ = queue_tx.send(None).await;
                         }
-                        // `tx` drops here: `replacement` closes after it.
-                        replacement
-                    }
-                };
-                if queue_tx.send(Some(results)).await.is_err() {
-                    return;
-                }
-            }
-        });
-        let close = self.close;
-        spawn_at("parkway::pipeline_async collector", location, async move {
-            let _stop = stop_tx;
-            let mut item: u64 = 0;
-            loop {
-                match queue_rx.recv().await {
-                    Some(Some(results)) => {
-                        while let Some(u) = results.recv().await {
-                            if to.send(u).await.is_err() {
-                                return;
+                        return;
+                    };
+                    let (tx, rx) = chan::bounded(1);
+                    let results = match panic::catch_unwind(AssertUnwindSafe(|| af(v, tx))) {
+                        Ok(()) => rx,
+                        Err(payload) => {
+                            let err = item_error(location, payload);
+                            let (tx, replacement) = chan::bounded(1);
+                            if let Some(u) = handle_error(on_error.as_ref(), err) {
+                                let _ = tx.try_send(u);
                             }
+                            // `tx` drops here: `replacement` closes after it.
+                            replacement
                         }
-                        // The dispatcher may be gone (its input closed):
-                        // then no token is needed any more.
-                        let _ = token_tx.try_send(());
+                    };
+                    if queue_tx.send(Some(results)).await.is_err() {
+                        return;
                     }
-                    Some(None) => break,
-                    None => {
-                        if close {
-                            to.close();
+                }
+            },
+        );
+        let close = self.close;
+        spawn_at(
+            &rt,
+            "parkway::pipeline_async collector",
+            location,
+            async move {
+                let _stop = stop_tx;
+                let mut item: u64 = 0;
+                loop {
+                    match queue_rx.recv().await {
+                        Some(Some(results)) => {
+                            while let Some(u) = results.recv().await {
+                                if to.send(u).await.is_err() {
+                                    return;
+                                }
+                            }
+                            // The dispatcher may be gone (its input closed):
+                            // then no token is needed any more.
+                            let _ = token_tx.try_send(());
                         }
-                        panic!(
-                            "parkway::pipeline_async (started at {location}): its dispatcher \
+                        Some(None) => break,
+                        None => {
+                            if close {
+                                to.close();
+                            }
+                            panic!(
+                                "parkway::pipeline_async (started at {location}): its dispatcher \
                              failed (did `af` block?); the outputs of item {item} and later \
                              were not delivered"
-                        );
+                            );
+                        }
                     }
+                    item += 1;
                 }
-                item += 1;
-            }
-            if close {
-                to.close();
-            }
-        })
+                if close {
+                    to.close();
+                }
+            },
+        )
     }
 }
 

@@ -46,26 +46,11 @@ pub use pub_::{pub_, pub_with_buffers, Pub};
 pub use split::{split, split_with_buffers};
 
 use std::future::Future;
+use std::panic::Location;
 
 use crate::Handle;
 
-/// The runtime the combinator `what` spawns its go block on: the current
-/// one.
-///
-/// # Panics
-///
-/// Outside a runtime, naming `what` and where to call it from.
-#[track_caller]
-fn current_runtime(what: &str) -> Handle {
-    match Handle::try_current() {
-        Ok(h) => h,
-        Err(_) => panic!(
-            "parkway::{what} must be called within a runtime: from a go block, inside \
-             `Runtime::block_on`, or on a thread that entered one with `Runtime::enter` \
-             (it spawns a go block)"
-        ),
-    }
-}
+use super::current_runtime;
 
 /// Spawns a combinator's background go block on `rt`, named `name`, and
 /// detaches it. `#[track_caller]`: its spawn location is the user's call.
@@ -74,5 +59,5 @@ fn spawn_loop<F>(rt: &Handle, name: &str, future: F)
 where
     F: Future<Output = ()> + Send + 'static,
 {
-    drop(crate::task::Builder::new().name(name).go_on(rt, future));
+    drop(super::spawn_at(rt, name, Location::caller(), future));
 }
