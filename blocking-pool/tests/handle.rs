@@ -3,6 +3,8 @@
 //! (pool shut down, no thread could be started); `shutdown` called from a
 //! job of the pool.
 
+mod util;
+
 use std::future::Future;
 use std::pin::pin;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -12,9 +14,7 @@ use std::thread::{self, Thread};
 use std::time::{Duration, Instant};
 
 use parkway_blocking_pool::{BlockingPool, PoolConfig};
-
-/// A stack no OS will map: every spawn fails.
-const NO_STACK: usize = 1 << 52;
+use util::{pool, NO_STACK};
 
 /// A waker that unparks a thread and counts its wakes.
 struct Unpark(Thread, AtomicUsize);
@@ -40,14 +40,6 @@ fn block_on<F: Future>(fut: F) -> F::Output {
         assert!(Instant::now() < deadline, "future not ready after 10 s");
         thread::park_timeout(Duration::from_millis(100));
     }
-}
-
-fn pool(max: usize) -> BlockingPool {
-    BlockingPool::new(PoolConfig {
-        max_threads: max,
-        ..PoolConfig::default()
-    })
-    .unwrap()
 }
 
 #[test]

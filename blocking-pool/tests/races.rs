@@ -5,14 +5,14 @@
 //! cold review wrote them); the pool now spawns threads under its lock and
 //! `shutdown` waits for stop hooks.
 
+mod util;
+
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{mpsc, Arc, Barrier};
 use std::time::{Duration, Instant};
 
 use parkway_blocking_pool::{BlockingPool, ExecuteErrorKind, Job, PoolConfig};
-
-/// A stack no OS will map: every spawn fails.
-const NO_STACK: usize = 1 << 52;
+use util::NO_STACK;
 
 /// `shutdown` waits for the stop hook of a thread leaving after its
 /// keep-alive.

@@ -1,19 +1,14 @@
 //! Second cold review of the blocking pool: failing tests for the bugs found.
+mod util;
+
 use std::cell::RefCell;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{mpsc, Arc};
 use std::thread;
 use std::time::Duration;
 
-use parkway_blocking_pool::{BlockingPool, PoolConfig};
-
-fn pool(max: usize) -> BlockingPool {
-    BlockingPool::new(PoolConfig {
-        max_threads: max,
-        ..PoolConfig::default()
-    })
-    .unwrap()
-}
+use parkway_blocking_pool::BlockingPool;
+use util::pool;
 
 /// A value whose drop shuts its pool down and reports whether that call
 /// said "all exited" and whether the long job had in fact finished.

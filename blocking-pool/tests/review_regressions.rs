@@ -5,6 +5,8 @@
 //! `io::Error` making std retry forever; a dropped handle keeping its waker
 //! until the job ends. Each failed on the code before its fix, but the
 //! thread-local one, which checks a case that already worked.
+mod util;
+
 use std::future::Future;
 use std::pin::pin;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -14,14 +16,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use parkway_blocking_pool::{BlockingPool, PoolConfig};
-
-fn pool(max: usize) -> BlockingPool {
-    BlockingPool::new(PoolConfig {
-        max_threads: max,
-        ..PoolConfig::default()
-    })
-    .unwrap()
-}
+use util::{pool, NO_STACK};
 
 /// Two jobs of one pool each call `shutdown`: neither waits for the
 /// other's thread (each exits only after its call returns).
@@ -198,7 +193,7 @@ fn a_cancelled_join_error_as_io_error_ends_std_retries() {
 #[test]
 fn a_spawn_failure_as_io_error_is_other_with_the_os_error_as_source() {
     let p = BlockingPool::new(PoolConfig {
-        stack_size: Some(1 << 52),
+        stack_size: Some(NO_STACK),
         ..PoolConfig::default()
     })
     .unwrap();
