@@ -91,7 +91,10 @@ fn into_chan_delivers_the_result_once_then_closes() {
         })
         .into_chan();
     let late_h = p.spawn(|| 2);
+    // Polled, bounded: a job that never finishes fails the test.
+    let deadline = Instant::now() + Duration::from_secs(10);
     while !late_h.is_finished() {
+        assert!(Instant::now() < deadline, "the job never finished");
         thread::sleep(Duration::from_millis(1));
     }
     let late = late_h.into_chan();
